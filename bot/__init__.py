@@ -1,0 +1,1 @@
+"""The outside world: configuration, CLI, channels (terminal, Telegram), delivery and scheduling."""

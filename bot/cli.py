@@ -1,0 +1,86 @@
+"""The ``tremplin`` command: one entry point for the operator, the terminal channel and Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli_common import config_of, fail
+from bot.config import ConfigError, load_settings
+from bot.logs import setup_logging
+
+app = typer.Typer(
+    help="Tremplin, l'assistant du service public de l'insertion et de l'emploi.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+# Sub-commands of each capability, one line each.
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="TREMPLIN_CONFIG", help="Another config file (default: config.yml)."),
+    ] = None,
+) -> None:
+    """Load and check the configuration before any command."""
+    try:
+        ctx.obj = load_settings(config)
+    except ConfigError as exc:
+        fail(f"Configuration error: {exc}")
+    setup_logging(ctx.obj.settings.logging.level)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, revision: str = typer.Argument("head")) -> None:
+    """Apply the migrations up to REVISION (default: the latest)."""
+    from storage.migrate import upgrade
+
+    cfg = config_of(ctx)
+    upgrade(cfg.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(ctx: typer.Context, revision: str = typer.Argument(...)) -> None:
+    """Undo the migrations down to REVISION (``base`` removes every table)."""
+    from storage.migrate import downgrade
+
+    cfg = config_of(ctx)
+    downgrade(cfg.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Who is talking (one profile per name).")] = "moi",
+) -> None:
+    """Talk with the assistant in this terminal (or pipe one message per line)."""
+    from bot.console import run_console
+
+    asyncio.run(run_console(config_of(ctx), user))
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the assistant on Telegram (polling, or webhook when configured)."""
+    from bot.telegram_app import run_telegram
+
+    cfg = config_of(ctx)
+    if cfg.secrets.telegram_bot_token is None:
+        fail("TELEGRAM_BOT_TOKEN is not set: set it to run on Telegram (`tremplin chat` works without it).")
+    run_telegram(cfg)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,183 @@
+"""Delivery of the outbox: claim, send through the channel, record the result.
+
+At-least-once: a row is claimed in one transaction, sent, then marked in another. If the process dies
+in between, the row is released after ``stale_after`` and sent once more, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from flows.clock import Clock
+from flows.events import Reply
+from flows.turn import payload_reply
+from storage import Database, UnitOfWork
+from storage.outbox import APPOINTMENT, CANCELLED, DROPPED, ESSENTIAL, FAILED, NUDGE, OutboxMessage
+from storage.people import Person
+
+log = logging.getLogger(__name__)
+Claim = Callable[[UnitOfWork, dt.datetime], Awaitable[list[OutboxMessage]]]
+
+
+class SendError(Exception):
+    """A channel could not deliver a message; says whether and when to try again."""
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, blocked: bool = False, permanent: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.blocked = blocked
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    """A channel's way of sending one message."""
+
+    channels: tuple[str, ...]
+
+    async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | None:
+        """Send (or edit) and return the channel's message id; raise SendError on failure."""
+        ...
+
+
+@dataclass
+class _Result:
+    message: OutboxMessage
+    external_id: str | None = None
+    error: SendError | None = None
+    crashed: str | None = None
+
+
+def allowed(person: Person | None, category: str) -> bool:
+    """Whether the person still wants (and can receive) a message of this category."""
+    if category == ESSENTIAL:
+        return True
+    if person is None or person.unreachable_at is not None:
+        return False
+    if category == NUDGE:
+        return person.notifications == "all" and not person.nudges_paused
+    if category == APPOINTMENT:
+        return person.notifications in ("all", "appointments")
+    return True
+
+
+class Delivery:
+    """Sends what is due in the outbox through the registered senders."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: Sequence[Sender],
+        clock: Clock,
+        *,
+        batch_size: int = 100,
+        max_attempts: int = 8,
+        stale_after: dt.timedelta = dt.timedelta(seconds=60),
+        concurrency: int = 32,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.senders = {channel: sender for sender in senders for channel in sender.channels}
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.stale_after = stale_after
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def deliver(self, ids: Iterable[int]) -> int:
+        """Send these messages now (the replies just written by the engine)."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        return await self._run(lambda uow, now: uow.outbox.claim(ids, now))
+
+    async def deliver_due(self) -> int:
+        """Send every message that has come due (planned ones, retries, leftovers of a crash)."""
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            released = await uow.outbox.release_stale(now - self.stale_after)
+        if released:
+            log.info("released %d messages left claimed by a stopped process", released)
+        total = 0
+        while True:
+            sent = await self._run(
+                lambda uow, now: uow.outbox.claim_due(now, self.batch_size, self.senders.keys())
+            )
+            total += sent
+            if sent < self.batch_size:
+                return total
+
+    async def _run(self, claim: Claim) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            rows = await claim(uow, now)
+            rows = await self._still_wanted(uow, rows, now)
+        if not rows:
+            return 0
+        by_chat: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            by_chat[(row.channel, row.chat_id)].append(row)
+        # One chat's messages in order; different chats side by side.
+        groups = await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
+        results = [result for group in groups for result in group]
+        await self._record(results)
+        return len(rows)
+
+    async def _still_wanted(self, uow: UnitOfWork, rows: list[OutboxMessage], now: dt.datetime) -> list[OutboxMessage]:
+        people = {p.id: p for p in await uow.people.many({r.person_id for r in rows if r.person_id})}
+        kept = []
+        for row in rows:
+            if row.expires_at is not None and row.expires_at <= now:
+                await uow.outbox.mark_final(row.id, DROPPED, "no longer relevant")
+            elif row.person_id is not None and not allowed(people.get(row.person_id), row.category):
+                await uow.outbox.mark_final(row.id, CANCELLED, "the person does not want it")
+            elif row.channel not in self.senders:
+                await uow.outbox.mark_final(row.id, FAILED, f"no sender for {row.channel}")
+            else:
+                kept.append(row)
+        return kept
+
+    async def _send_chat(self, messages: list[OutboxMessage]) -> list[_Result]:
+        results = []
+        async with self._slots:
+            for message in messages:
+                sender = self.senders[message.channel]
+                payload = message.payload or {}
+                try:
+                    external_id = await sender.send(message, payload_reply(payload), payload.get("edit_message_id"))
+                    results.append(_Result(message, external_id=external_id))
+                except SendError as error:
+                    results.append(_Result(message, error=error))
+                except Exception as exc:  # a channel bug must not stop the other messages
+                    log.exception("sending outbox message %s failed", message.id)
+                    results.append(_Result(message, crashed=type(exc).__name__))
+        return results
+
+    async def _record(self, results: list[_Result]) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as uow:
+            for result in results:
+                message = result.message
+                if result.error is None and result.crashed is None:
+                    await uow.outbox.mark_sent(message.id, now, result.external_id)
+                    continue
+                error = result.error
+                reason = str(error) if error else f"crash: {result.crashed}"
+                if error is not None and error.blocked:
+                    await uow.outbox.mark_final(message.id, FAILED, reason)
+                    if message.person_id is not None:
+                        await uow.people.mark_unreachable(message.person_id, now)
+                        await uow.outbox.cancel_pending(person_id=message.person_id, categories=[NUDGE, APPOINTMENT])
+                elif error is not None and error.retry_after is not None:
+                    await uow.outbox.retry_later(message.id, now + dt.timedelta(seconds=error.retry_after), reason)
+                elif (error is not None and error.permanent) or message.attempts >= self.max_attempts:
+                    await uow.outbox.mark_final(message.id, FAILED, reason)
+                else:
+                    backoff = min(3600, 5 * 2 ** max(0, message.attempts - 1))
+                    await uow.outbox.retry_later(message.id, now + dt.timedelta(seconds=backoff), reason)

@@ -1,0 +1,66 @@
+"""Assembling the assistant from the configuration: keys, database, data files, NLU, engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.config import AppConfig
+from bot.keys import install_keys
+from flows.assistant import build_engine
+from flows.buttons import ButtonSigner
+from flows.clock import Clock, SystemClock
+from flows.engine import Engine
+from flows.territory import Territory, load_territory
+from flows.world import World
+from nlu import load_backend
+from storage import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assistant:
+    """Everything a channel needs to run the conversation."""
+
+    cfg: AppConfig
+    db: Database
+    world: World
+    engine: Engine
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.db.dispose()
+
+
+def load_world_data(cfg: AppConfig) -> Territory:
+    """The territory files, validated (a problem raises DataFileError naming file, entry and field)."""
+    data = cfg.settings.data
+    return load_territory(cfg.path(data.communes), cfg.path(data.missions_locales))
+
+
+async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate: bool | None = None) -> Assistant:
+    """Build the assistant; on the embedded default, bring the database schema up to date first."""
+    button_key = install_keys(cfg)
+    if migrate if migrate is not None else cfg.settings.database.auto_migrate:
+        await asyncio.to_thread(upgrade, cfg.database_url)
+    territory = load_world_data(cfg)
+    nlu_settings = cfg.settings.nlu
+    nlu = load_backend(
+        cfg.nlu_backend,
+        rasa_url=cfg.rasa_url,
+        timeout=nlu_settings.rasa_timeout_seconds,
+        cache_dir=cfg.path(nlu_settings.cache_dir),
+        timezone=cfg.settings.timezone,
+    )
+    world = World(
+        settings=cfg.conversation(),
+        territory=territory,
+        clock=clock or SystemClock(),
+        signer=ButtonSigner(button_key),
+        nlu=nlu,
+    )
+    db = Database(cfg.database_url, echo=cfg.settings.database.echo)
+    return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))

@@ -1,0 +1,15 @@
+"""The whole conversation script: importing a module registers its steps and handlers."""
+
+from __future__ import annotations
+
+from flows import distress, help, home, onboarding, profile  # noqa: F401  (registration on import)
+from flows.engine import Engine
+from flows.world import World
+from storage.db import Database
+
+# A capability adds its script module to the import line above.
+
+
+def build_engine(db: Database, world: World) -> Engine:
+    """The engine with every step and handler of the assistant registered."""
+    return Engine(db, world)

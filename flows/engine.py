@@ -1,0 +1,308 @@
+"""The engine: one event in, the effects and the answer written in one transaction.
+
+Order of understanding a message:
+
+1. a command (``/profil``) runs its handler;
+2. a button runs the question's answer (if it is still the current question) or an action;
+3. free text: distress first, always; then "retour" / "passer"; then the global intents (help, talk to
+   an advisor, stop nudges, delete my data) when the NLU is sure; then the current question's answer;
+   then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
+   hesitates; and only then "je n'ai pas compris", said differently the second time, with a person
+   offered the third time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from flows.buttons import Action, StepAnswer
+from flows.events import BUTTON, COMMAND, MEDIA, TEXT, Button, Event, Outcome, Reply
+from flows.media import answer_media
+from flows.script import (
+    ACTION_HANDLERS,
+    COMMAND_HANDLERS,
+    INTENT_HANDLERS,
+    STEPS,
+    Done,
+    Goto,
+    Next,
+    NotUnderstood,
+    Option,
+    Question,
+    Stay,
+    options_payload,
+)
+from flows.turn import OPTIONS_KEY, Turn, reply_payload
+from flows.world import World
+from nlu.result import ParseResult
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+HOME = "home"
+START = "onboarding.start"
+GLOBAL_INTENTS = ("help", "talk_to_advisor", "stop_nudges", "delete_data")
+# Intents worth offering in "tu voulais dire ... ?" (small talk and bare facts are not).
+OFFERABLE_INTENTS = (
+    "find_job", "find_training", "find_apprenticeship", "financial_aid", "book_appointment",
+    "cancel_appointment", "reschedule_appointment", "my_appointments", "talk_to_advisor", "mission_locale_info",
+    "social_support", "stop_nudges", "delete_data", "help",
+)
+INTENT_LABELS = {
+    "find_job": "Trouver un emploi",
+    "find_training": "Trouver une formation",
+    "find_apprenticeship": "Trouver une alternance",
+    "financial_aid": "Les aides financières",
+    "book_appointment": "Prendre rendez-vous",
+    "cancel_appointment": "Annuler un rendez-vous",
+    "reschedule_appointment": "Changer un rendez-vous",
+    "my_appointments": "Voir mes rendez-vous",
+    "talk_to_advisor": "Parler à quelqu'un",
+    "mission_locale_info": "La mission locale",
+    "social_support": "Une aide (logement, santé…)",
+    "stop_nudges": "Arrêter les rappels",
+    "delete_data": "Effacer mes données",
+    "help": "Savoir ce que tu fais",
+}
+BACK_WORDS = {"retour", "revenir", "precedent", "question precedente", "en arriere"}
+SKIP_WORDS = {"passer", "je passe", "suivant", "passe", "skip"}
+MAX_TEXT = 1000  # what the NLU reads of a very long message
+
+
+class Engine:
+    """Runs the conversation script for one event at a time, per person, transactionally."""
+
+    def __init__(self, db: Database, world: World) -> None:
+        self.db = db
+        self.world = world
+
+    async def handle(self, event: Event) -> Outcome:
+        """Handle one event; the replies are in the outbox when this returns (not yet sent)."""
+        now = self.world.clock.now()
+        parsed = None
+        if event.kind == TEXT and event.text.strip() and not event.text.startswith("/"):
+            parsed = await self.world.nlu.parse(event.text[:MAX_TEXT], now=now)
+        async with self.db.transaction() as uow:
+            person = await uow.people.find_or_create(
+                event.person.channel, event.person.external_id, event.person.chat_id, now
+            )
+            await uow.lock_person(person.id)
+            await uow.session.refresh(person)
+            conversation = await uow.conversations.load(person.id, now)
+            pressed = self.world.signer.read(person.id, event.payload) if event.payload else None
+            turn = Turn(event=event, person=person, conversation=conversation, uow=uow, world=self.world,
+                        parsed=parsed, now=now, pressed=pressed)
+            outcome = Outcome()
+            await self._dispatch(turn, outcome)
+            person_id = None if turn.erased else person.id
+            if not turn.erased:
+                if parsed is not None and person.consent_at is not None:
+                    await uow.messages.add(person.id, "in", event.text[:4096], parsed.intent.name, now)
+                person.last_seen_at = now
+                conversation.updated_at = now
+                await uow.conversations.save(conversation)
+            for index, (reply, edit_of) in enumerate(turn.replies):
+                message_id = await uow.outbox.add(
+                    key=f"{event.key}:{index}", channel=event.person.channel, chat_id=event.person.chat_id,
+                    kind="reply", payload=reply_payload(reply, edit_of), due_at=now, now=now, person_id=person_id,
+                )
+                if message_id is not None:
+                    outcome.outbox_ids.append(message_id)
+            outcome.outbox_ids.extend(turn.planned)
+            if event.inbox_id is not None:
+                await uow.inbox.mark_done(event.inbox_id, person_id, now)
+        outcome.ack = outcome.ack or turn.ack
+        outcome.handled_at = now
+        log.debug("event handled: kind=%s replies=%d", event.kind, len(turn.replies))
+        return outcome
+
+    # --- Dispatch ---------------------------------------------------------------------------
+
+    async def _dispatch(self, t: Turn, outcome: Outcome) -> None:
+        event = t.event
+        if event.kind == COMMAND:
+            await self._on_command(t)
+        elif event.kind == BUTTON:
+            await self._on_button(t, outcome)
+        elif event.kind == MEDIA:
+            await self.apply(t, await answer_media(t))
+        elif t.parsed is not None and t.parsed.intent.name == "distress":
+            await self.run_intent(t, "distress")
+        elif t.conversation.step is None:
+            await self.apply(t, Goto(START))
+        else:
+            await self._on_text(t)
+
+    async def _on_command(self, t: Turn) -> None:
+        handler = COMMAND_HANDLERS.get(t.event.command or "")
+        if handler is None:
+            t.say("Je ne connais pas cette commande. Tape /aide pour voir ce que je sais faire.")
+            return
+        await self.apply(t, await handler(t))
+
+    async def _on_button(self, t: Turn, outcome: Outcome) -> None:
+        pressed = t.pressed
+        if isinstance(pressed, StepAnswer):
+            if pressed.token != t.conversation.token or t.conversation.step is None:
+                outcome.ack = "C'est déjà pris en compte."
+                return
+            outcome.clear_keyboard = True
+            step = STEPS[t.conversation.step]
+            if pressed.value == "_back" and step.back:
+                await self.apply(t, Goto(step.back))
+            elif pressed.value == "_skip" and step.skip:
+                await self.apply(t, Goto(step.skip))
+            else:
+                await self.apply(t, await step.handle(t))
+        elif isinstance(pressed, Action) and pressed.name in ACTION_HANDLERS:
+            await self.apply(t, await ACTION_HANDLERS[pressed.name](t))
+        else:
+            outcome.ack = "Ce bouton ne marche plus."
+
+    async def _on_text(self, t: Turn) -> None:
+        name = t.conversation.step or HOME
+        step = STEPS[name]
+        folded = t.folded
+        if folded in BACK_WORDS and step.back:
+            await self.apply(t, Goto(step.back))
+            return
+        if folded in SKIP_WORDS and step.skip:
+            await self.apply(t, Goto(step.skip))
+            return
+        strict = 0.85 if step.free_text else 0.0
+        if t.intent in GLOBAL_INTENTS and t.sure and t.confidence >= strict and t.intent in INTENT_HANDLERS:
+            await self.run_intent(t, t.intent)
+            return
+        result = await step.handle(t)
+        if not isinstance(result, NotUnderstood):
+            await self.apply(t, result)
+            return
+        if t.sure and t.intent in INTENT_HANDLERS:
+            await self.run_intent(t, t.intent)
+        elif candidates := self._hesitations(t.parsed):
+            t.conversation.misunderstood += 1
+            t.say(
+                "Je ne suis pas sûr d'avoir compris. Tu voulais dire… ?",
+                buttons=[t.action(INTENT_LABELS[c], "intent", c) for c in candidates]
+                + [t.action("Non, autre chose", "intent", "none")],
+            )
+        else:
+            await self.apply(t, NotUnderstood())
+
+    def _hesitations(self, parsed: ParseResult | None) -> list[str]:
+        if parsed is None:
+            return []
+        ranking = parsed.intent_ranking or (parsed.intent,)
+        return [
+            i.name for i in ranking[:3]
+            if i.name in OFFERABLE_INTENTS and i.name in INTENT_HANDLERS and i.confidence >= 0.15
+        ][:3]
+
+    async def run_intent(self, t: Turn, intent: str) -> None:
+        """Run the handler of an intent (as understood, or as chosen with a button)."""
+        handler = INTENT_HANDLERS.get(intent)
+        if handler is None:
+            await self.apply(t, NotUnderstood())
+            return
+        await self.apply(t, await handler(t))
+
+    # --- Where the conversation goes --------------------------------------------------------
+
+    async def apply(self, t: Turn, result: Next) -> None:
+        """Move the conversation as the step or handler decided, asking the next question."""
+        conversation = t.conversation
+        if isinstance(result, NotUnderstood):
+            await self._misunderstood(t)
+            return
+        if isinstance(result, Goto):
+            conversation.step = result.step
+            conversation.misunderstood = 0
+            await self.ask(t, result.step)
+        elif isinstance(result, Stay):
+            conversation.misunderstood = 0
+            if result.redraw:
+                await self.ask(t, conversation.step or HOME, edit_of=t.event.message_id)
+            elif result.reask:
+                await self.ask(t, conversation.step or HOME)
+        elif isinstance(result, Done):
+            conversation.misunderstood = 0
+            t.data.pop("editing", None)
+            if conversation.stack:
+                previous = conversation.stack[-1]
+                conversation.stack = conversation.stack[:-1]
+                conversation.step = previous
+                await self.ask(t, previous)
+            else:
+                conversation.step = HOME
+                await self.ask(t, HOME, attach=True)
+
+    async def ask(self, t: Turn, name: str, *, edit_of: str | None = None, attach: bool = False) -> None:
+        """Ask a step's question, with fresh buttons (older ones stop working).
+
+        ``attach`` puts the options under the last message already said, when it has none, rather
+        than adding one more message.
+        """
+        if t.erased:
+            return
+        step = STEPS[name]
+        question = await step.question(t)
+        await self.present(t, question, edit_of=edit_of, attach=attach, back=bool(step.back), skip=bool(step.skip))
+
+    async def present(
+        self, t: Turn, question: Question, *, edit_of: str | None = None, attach: bool = False,
+        back: bool = False, skip: bool = False,
+    ) -> None:
+        """Show a question and remember its options."""
+        conversation = t.conversation
+        conversation.token += 1
+        conversation.data[OPTIONS_KEY] = options_payload(question.options)
+        for text in question.before:
+            t.say(text)
+        nav: list[Option] = []
+        if back:
+            nav.append(Option("_back", "Retour"))
+        if skip:
+            nav.append(Option("_skip", "Passer"))
+        rows = self._rows(t, question.options, question.columns)
+        rows += [(t.button_for(b),) for b in question.extra_buttons]
+        if nav:
+            rows.append(tuple(self._button(t, o) for o in nav))
+        if attach and t.replies and not t.replies[-1][0].buttons and t.replies[-1][0].document is None:
+            last, edit = t.replies[-1]
+            t.replies[-1] = (Reply(last.text, tuple(rows), last.document), edit)
+            return
+        t.replies.append((Reply(question.text, tuple(rows)), edit_of))
+
+    def _button(self, t: Turn, option: Option) -> Button:
+        return Button(option.label, self.world.signer.answer(t.person.id, t.conversation.token, option.value))
+
+    def _rows(self, t: Turn, options: Sequence[Option], columns: int) -> list[tuple[Button, ...]]:
+        buttons = [self._button(t, o) for o in options]
+        width = max(1, columns)
+        return [tuple(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+
+    async def _misunderstood(self, t: Turn) -> None:
+        conversation = t.conversation
+        conversation.misunderstood += 1
+        name = conversation.step or HOME
+        if conversation.misunderstood >= 3:
+            conversation.misunderstood = 0
+            t.say("Je n'arrive pas à comprendre, désolé.")
+            t.say(
+                "Tu veux parler à une personne de la mission locale ?",
+                buttons=[t.action("Oui, à quelqu'un", "intent", "talk_to_advisor"),
+                         t.action("Non, on continue", "resume")],
+            )
+            return
+        if conversation.misunderstood == 2:
+            step = STEPS[name]
+            explained = await step.explanation(t)
+            if explained is not None:
+                await self.present(t, explained, back=bool(step.back), skip=bool(step.skip))
+            else:
+                t.say("Je le dis autrement : appuie sur un bouton, ou écris ta réponse en quelques mots.")
+                await self.ask(t, name)
+            return
+        t.say("Je n'ai pas compris.")
+        await self.ask(t, name)

@@ -1,0 +1,51 @@
+"""Dates, times and lists spelled out in French, the way people say them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def clock(moment: dt.datetime | dt.time) -> str:
+    """"14 h", "9 h 30"."""
+    return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+
+
+def day(moment: dt.date | dt.datetime, *, today: dt.date | None = None, year: bool = False) -> str:
+    """"mardi 3 décembre" ("aujourd'hui", "demain" when ``today`` is given)."""
+    date = moment.date() if isinstance(moment, dt.datetime) else moment
+    if today is not None:
+        if date == today:
+            return "aujourd'hui"
+        if date == today + dt.timedelta(days=1):
+            return "demain"
+    number = "1er" if date.day == 1 else str(date.day)
+    text = f"{DAYS[date.weekday()]} {number} {MONTHS[date.month - 1]}"
+    return f"{text} {date.year}" if year else text
+
+
+def when(moment: dt.datetime, tz: ZoneInfo, *, today: dt.date | None = None) -> str:
+    """"mardi 3 décembre à 14 h", in the given time zone."""
+    local = moment.astimezone(tz)
+    return f"{day(local, today=today)} à {clock(local)}"
+
+
+def join(items: Sequence[str], last: str = "et") -> str:
+    """"a, b et c"."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def months(count: int) -> str:
+    """"2 ans", "18 mois", "1 an"."""
+    if count % 12 == 0:
+        years = count // 12
+        return f"{years} an" + ("s" if years > 1 else "")
+    return f"{count} mois"

@@ -1,0 +1,30 @@
+"""What the conversation knows of the world outside one person: settings, territory, clock, NLU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flows.buttons import ButtonSigner
+from flows.clock import Clock
+from flows.settings import ConversationSettings
+from flows.territory import Territory
+from nlu.result import ParseResult
+
+
+class Understanding(Protocol):
+    """An NLU backend (see ``nlu.load_backend``)."""
+
+    async def parse(self, text: str, now: Any = None) -> ParseResult: ...
+
+
+@dataclass(frozen=True)
+class World:
+    """Shared, read-only dependencies of every turn."""
+
+    settings: ConversationSettings
+    territory: Territory
+    clock: Clock
+    signer: ButtonSigner
+    nlu: Understanding
+    # Capabilities that need more of the world add a typed field with a default here.

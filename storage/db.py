@@ -1,0 +1,114 @@
+"""The database connection and the unit of work: one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.conversations import ConversationsRepository
+from storage.inbox import InboxRepository
+from storage.message_log import MessageLogRepository
+from storage.outbox import OutboxRepository
+from storage.people import PeopleRepository
+
+
+class UnitOfWork:
+    """One transaction and the repositories that work inside it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.session.bind.dialect.name
+
+    async def lock_person(self, person_id: int) -> None:
+        """Handle one person's messages one at a time across processes (PostgreSQL advisory lock).
+
+        On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE).
+        """
+        if self.dialect == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": person_id})
+
+    async def try_leader_lock(self, job: int) -> bool:
+        """True in the one process that should run a once-only job now (PostgreSQL); always True on SQLite."""
+        if self.dialect != "postgresql":
+            return True
+        return bool(await self.session.scalar(text("SELECT pg_try_advisory_xact_lock(2, :job)"), {"job": job}))
+
+    @cached_property
+    def people(self) -> PeopleRepository:
+        return PeopleRepository(self.session)
+
+    @cached_property
+    def conversations(self) -> ConversationsRepository:
+        return ConversationsRepository(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def messages(self) -> MessageLogRepository:
+        return MessageLogRepository(self.session)
+
+
+class Database:
+    """An async engine with the settings each backend needs, and transactions on it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer; queueing in-process avoids busy waits between our own tasks.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work: committed when the block ends, rolled back if it raises."""
+        lock = self._write_lock or contextlib.nullcontext()
+        async with lock, self._sessions() as session, session.begin():
+            yield UnitOfWork(session)
+
+    async def dispose(self) -> None:
+        """Close every connection."""
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so that every transaction starts IMMEDIATE (a writer at once):
+        # a reader that later writes would otherwise fail with "database is locked" across processes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        database = engine.url.database or ""
+        if database and ":memory:" not in database:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

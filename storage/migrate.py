@@ -1,0 +1,55 @@
+"""Alembic, driven from Python: ``tremplin db upgrade`` and the automatic upgrade at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic configuration for this database, without any ini file."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def _ensure_sqlite_folder(database_url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if database_url.startswith(prefix) and ":memory:" not in database_url:
+        Path(database_url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``. Synchronous: call it outside the event loop or in a thread."""
+    _ensure_sqlite_folder(database_url)
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Undo the migrations down to ``revision``."""
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current(database_url: str) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def read() -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())

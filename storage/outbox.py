@@ -1,0 +1,239 @@
+"""The outbox: every message the assistant sends, immediate or planned, is a row here first.
+
+Delivery is at-least-once and deduplicated by ``key``: a row is claimed (``sending``), sent, then
+marked ``sent``. A process that dies between claim and send leaves a ``sending`` row that is released
+after a while and sent once more at most. On PostgreSQL several processes claim side by side with
+``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, UtcDateTime
+from storage.crypto import EncryptedJSON
+
+PENDING, SENDING, SENT, FAILED, CANCELLED, DROPPED = "pending", "sending", "sent", "failed", "cancelled", "dropped"
+
+# What a message is for; the person's notification choice filters on it at delivery time.
+ESSENTIAL, APPOINTMENT, NUDGE = "essential", "appointment", "nudge"
+
+
+class OutboxMessage(Base):
+    """One message to send on a channel."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str] = mapped_column(String(16), default=ESSENTIAL)
+    payload: Mapped[Any] = mapped_column(EncryptedJSON)
+    appointment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class OutboxRepository:
+    """Every statement about ``outbox``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name
+
+    async def add(
+        self,
+        *,
+        key: str,
+        channel: str,
+        chat_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        due_at: dt.datetime,
+        now: dt.datetime,
+        person_id: int | None = None,
+        category: str = ESSENTIAL,
+        appointment_id: int | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> int | None:
+        """Queue a message; None when a message with this key already exists (idempotent)."""
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxMessage)
+            .values(
+                key=key, person_id=person_id, channel=channel, chat_id=chat_id, kind=kind, category=category,
+                payload=payload, appointment_id=appointment_id, due_at=due_at, expires_at=expires_at,
+                status=PENDING, attempts=0, created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)
+        )
+        return await self.session.scalar(statement)
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        """One message."""
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
+        """These messages, in id order."""
+        ids = list(ids)
+        if not ids:
+            return []
+        return list(await self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                                .order_by(OutboxMessage.id)))
+
+    async def claim_due(self, now: dt.datetime, limit: int, channels: Iterable[str]) -> list[OutboxMessage]:
+        """Take up to ``limit`` due messages for delivery, oldest first; other processes skip them."""
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.due_at <= now,
+                OutboxMessage.channel.in_(list(channels)),
+            )
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        return await self._take(query, now)
+
+    async def claim(self, ids: Iterable[int], now: dt.datetime) -> list[OutboxMessage]:
+        """Take these pending messages (just written by this process) for immediate delivery."""
+        ids = list(ids)
+        if not ids:
+            return []
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+            .order_by(OutboxMessage.id)
+        )
+        return await self._take(query, now)
+
+    async def _take(self, query: Select[tuple[OutboxMessage]], now: dt.datetime) -> list[OutboxMessage]:
+        if self._dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await self.session.scalars(query))
+        if rows:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]))
+                .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            for row in rows:
+                row.status = SENDING
+                row.claimed_at = now
+                row.attempts += 1
+        return rows
+
+    async def mark_sent(self, message_id: int, now: dt.datetime, external_id: str | None) -> None:
+        """Delivered; the text is dropped from the queue once sent (the message log keeps what is needed)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=SENT, sent_at=now, external_id=external_id, last_error=None)
+        )
+
+    async def retry_later(self, message_id: int, due_at: dt.datetime, error: str) -> None:
+        """Put back in the queue after a failure (or a 429 ``retry_after``)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=PENDING, due_at=due_at, claimed_at=None, last_error=error[:500])
+        )
+
+    async def mark_final(self, message_id: int, status: str, error: str | None = None) -> None:
+        """Give up on a message: failed, dropped (no longer relevant) or cancelled."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=status, last_error=(error or "")[:500] or None)
+        )
+
+    async def release_stale(self, claimed_before: dt.datetime) -> int:
+        """Messages claimed by a process that died before sending them go back to the queue."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
+            .values(status=PENDING, claimed_at=None)
+        )
+        return result.rowcount or 0
+
+    async def cancel_pending(
+        self,
+        *,
+        person_id: int | None = None,
+        appointment_id: int | None = None,
+        categories: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> int:
+        """Cancel planned messages matching every given filter (a cancelled appointment's reminders...)."""
+        query = update(OutboxMessage).where(OutboxMessage.status == PENDING)
+        if person_id is not None:
+            query = query.where(OutboxMessage.person_id == person_id)
+        if appointment_id is not None:
+            query = query.where(OutboxMessage.appointment_id == appointment_id)
+        if categories is not None:
+            query = query.where(OutboxMessage.category.in_(list(categories)))
+        if kinds is not None:
+            query = query.where(OutboxMessage.kind.in_(list(kinds)))
+        result = await self.session.execute(query.values(status=CANCELLED))
+        return result.rowcount or 0
+
+    async def pending_for_person(self, person_id: int) -> list[OutboxMessage]:
+        """What is still planned for this person, soonest first."""
+        return list(
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.person_id == person_id, OutboxMessage.status == PENDING)
+                .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            )
+        )
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many messages are in each status (for the operator and the tests)."""
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
+        return {status: count for status, count in rows.all()}
+
+    async def next_due_at(self, channels: Iterable[str]) -> dt.datetime | None:
+        """When the next pending message comes due."""
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.due_at)).where(
+                OutboxMessage.status == PENDING, OutboxMessage.channel.in_(list(channels))
+            )
+        )
+
+    async def delete_for_person(self, person_id: int) -> None:
+        """Erasure: every message to or about this person."""
+        await self.session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person_id))
+
+    async def purge_sent(self, before: dt.datetime) -> int:
+        """Forget delivered or abandoned messages older than ``before``."""
+        result = await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.status != PENDING, OutboxMessage.status != SENDING,
+                                        OutboxMessage.created_at < before)
+        )
+        return result.rowcount or 0
