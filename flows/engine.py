@@ -218,7 +218,7 @@ class Engine:
         if isinstance(result, Goto):
             conversation.step = result.step
             conversation.misunderstood = 0
-            await self.ask(t, result.step)
+            await self.ask(t, result.step, intro=True)
         elif isinstance(result, Stay):
             conversation.misunderstood = 0
             if result.redraw:
@@ -237,9 +237,12 @@ class Engine:
                 conversation.step = HOME
                 await self.ask(t, HOME, attach=True)
 
-    async def ask(self, t: Turn, name: str, *, edit_of: str | None = None, attach: bool = False) -> None:
+    async def ask(
+        self, t: Turn, name: str, *, edit_of: str | None = None, attach: bool = False, intro: bool = False
+    ) -> None:
         """Ask a step's question, with fresh buttons (older ones stop working).
 
+        ``intro`` says the question's short preamble (why we ask), only when arriving at the step.
         ``attach`` puts the options under the last message already said, when it has none, rather
         than adding one more message.
         """
@@ -247,6 +250,8 @@ class Engine:
             return
         step = STEPS[name]
         question = await step.question(t)
+        if not intro:
+            question.before = ()
         await self.present(t, question, edit_of=edit_of, attach=attach, back=bool(step.back), skip=bool(step.skip))
 
     async def present(

@@ -55,8 +55,7 @@ def commune_name(t: Turn) -> str | None:
 async def _(t: Turn) -> Question:
     t.data.pop("editing", None)
     return Question(
-        "Tu veux changer quelque chose ?",
-        before=(f"Voici ce que tu m'as dit :\n{describe(t.person, commune_name(t))}",),
+        f"Voici ce que tu m'as dit :\n{describe(t.person, commune_name(t))}\n\nTu veux changer quelque chose ?",
         options=[Option(value, text) for value, text, _ in EDITABLE] + [Option("_ok", "C'est bon")],
         columns=3,
     )

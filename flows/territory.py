@@ -95,7 +95,7 @@ class Territory:
         if len(folded) < 3:
             return []
         names = {c.insee: fold(c.name) for c in self.communes}
-        found = process.extract(folded, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=80)
+        found = process.extract(folded, names, scorer=_closeness, limit=limit, score_cutoff=80)
         best = found[0][1] if found else 0
         # Only the names about as close as the best one: an exact hit should not drag in look-alikes.
         return [c for _, score, insee in found if score >= best - 5 and (c := self.commune(insee)) is not None]
@@ -125,6 +125,12 @@ class Territory:
                 if lieu.id == lieu_id:
                     return structure, lieu
         return None
+
+
+def _closeness(text: str, name: str, **_: object) -> float:
+    # A typed name is often a part of the official one ("asnieres", "rueil"): partial match first,
+    # the whole-string ratio breaking ties ("la garenne colombes" is not Colombes).
+    return 0.7 * fuzz.partial_ratio(text, name) + 0.3 * fuzz.ratio(text, name)
 
 
 def load_territory(communes_path: Path, structures_path: Path) -> Territory:

@@ -135,7 +135,9 @@ class Turn:
                     return value
                 score = fuzz.ratio(text, candidate)
                 if len(text) >= 4 and (candidate.startswith(text) or f" {text}" in f" {candidate}"):
-                    score = max(score, 90.0)
+                    score = max(score, 90.0)  # the start of a label: "formation", "cap"
+                if len(candidate) >= 3 and f" {candidate} " in f" {text} ":
+                    score = max(score, 86.0 + min(len(candidate), 13))  # named inside a sentence; longer wins
                 if score > best[0]:
                     best = (score, value)
         return best[1] if best[0] >= 85 else None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage.base import Base, UtcDateTime, utcnow
 
@@ -43,7 +44,7 @@ class ConversationsRepository:
         return conversation
 
     async def save(self, conversation: Conversation) -> None:
-        """Write the state (JSON columns are replaced whole, so SQLAlchemy sees the change)."""
-        conversation.data = dict(conversation.data)
-        conversation.stack = list(conversation.stack)
+        """Write the state; the JSON columns are changed in place by the steps, so say they changed."""
+        flag_modified(conversation, "data")
+        flag_modified(conversation, "stack")
         await self.session.flush()
