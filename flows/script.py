@@ -136,6 +136,8 @@ INTENT_HANDLERS: dict[str, HandlerFn] = {}
 COMMAND_HANDLERS: dict[str, HandlerFn] = {}
 ACTION_HANDLERS: dict[str, HandlerFn] = {}
 COMMAND_DESCRIPTIONS: dict[str, str] = {}
+# Run before a person's data is erased (cancel their appointments, tell the structure...).
+ERASURE_HOOKS: list[Callable[[Turn], Awaitable[None]]] = []
 
 
 def _register(table: dict[str, HandlerFn], kind: str, names: tuple[str, ...]) -> Callable[[HandlerFn], HandlerFn]:
@@ -164,6 +166,12 @@ def on_command(name: str, description: str | None = None) -> Callable[[HandlerFn
 def on_action(name: str) -> Callable[[HandlerFn], HandlerFn]:
     """Register the handler of an action button (``a.<name>.<argument>``)."""
     return _register(ACTION_HANDLERS, "action", (name,))
+
+
+def on_erasure(fn: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
+    """Register something to do before a person's data is erased (it runs in the erasure's transaction)."""
+    ERASURE_HOOKS.append(fn)
+    return fn
 
 
 def step(name: str) -> Step:
