@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import config_of, fail
+from bot.cli_nlu import nlu_app
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 # Sub-commands of each capability, one line each.
+app.add_typer(nlu_app, name="nlu")
 
 
 @app.callback()
@@ -57,6 +59,20 @@ def db_downgrade(ctx: typer.Context, revision: str = typer.Argument(...)) -> Non
     cfg = config_of(ctx)
     downgrade(cfg.database_url, revision)
     typer.echo(f"Database at {revision}.")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Check the configuration and every data file, and say what is an example still to replace."""
+    from bot.datafiles import check_data_files
+    from flows.datafile import DataFileError
+
+    try:
+        report = check_data_files(config_of(ctx))
+    except DataFileError as exc:
+        fail(f"Data error: {exc}")
+    for line in report:
+        typer.echo(line)
 
 
 @app.command()

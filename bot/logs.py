@@ -15,5 +15,6 @@ def setup_logging(level: str) -> None:
         force=True,
     )
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
-    for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio"):
+    for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio",
+                  "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
