@@ -53,6 +53,7 @@ class _Result:
     external_id: str | None = None
     error: SendError | None = None
     crashed: str | None = None
+    deferred: bool = False  # not tried: an earlier message of the same chat failed, it goes after it
 
 
 def allowed(person: Person | None, category: str) -> bool:
@@ -81,6 +82,7 @@ class Delivery:
         max_attempts: int = 8,
         stale_after: dt.timedelta = dt.timedelta(seconds=60),
         concurrency: int = 32,
+        fresh_grace: dt.timedelta = dt.timedelta(0),
     ) -> None:
         self.db = db
         self.clock = clock
@@ -88,6 +90,9 @@ class Delivery:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.stale_after = stale_after
+        # Rows younger than this are left to the process that wrote them (it delivers them right after
+        # its commit); the periodic tick only picks them up if that process did not.
+        self.fresh_grace = fresh_grace
         self._slots = asyncio.Semaphore(concurrency)
 
     async def deliver(self, ids: Iterable[int]) -> int:
@@ -97,21 +102,41 @@ class Delivery:
             return 0
         return await self._run(lambda uow, now: uow.outbox.claim(ids, now))
 
-    async def deliver_due(self) -> int:
-        """Send every message that has come due (planned ones, retries, leftovers of a crash)."""
+    async def deliver_due(self, *, fresh: bool = False) -> int:
+        """Send every message that has come due (planned ones, retries, leftovers of a crash).
+
+        ``fresh`` includes the rows written in the last ``fresh_grace`` (at start, nobody else will send them).
+        """
         now = self.clock.now()
         async with self.db.transaction() as uow:
             released = await uow.outbox.release_stale(now - self.stale_after)
         if released:
             log.info("released %d messages left claimed by a stopped process", released)
+        created_before = None if fresh or not self.fresh_grace else now - self.fresh_grace
         total = 0
         while True:
             sent = await self._run(
-                lambda uow, now: uow.outbox.claim_due(now, self.batch_size, self.senders.keys())
+                lambda uow, now: uow.outbox.claim_due(now, self.batch_size, self.senders.keys(), created_before)
             )
             total += sent
             if sent < self.batch_size:
                 return total
+
+    async def recover(self, *, sole_instance: bool) -> int:
+        """At start: send what a stopped process left behind.
+
+        ``sole_instance`` (one polling process per bot, Telegram enforces it) means every message still
+        claimed on our channels was claimed by a process that is gone: release it now rather than after
+        ``stale_after``. It may have been sent just before the stop: it is then sent once more, at most.
+        """
+        if sole_instance:
+            async with self.db.transaction() as uow:
+                released = await uow.outbox.release_stale(self.clock.now() + dt.timedelta(seconds=1),
+                                                          self.senders.keys())
+            if released:
+                log.info("released %d messages claimed before the restart", released)
+        # With other processes alive, their replies just written are theirs to send (in order).
+        return await self.deliver_due(fresh=sole_instance)
 
     async def _run(self, claim: Claim) -> int:
         now = self.clock.now()
@@ -146,21 +171,31 @@ class Delivery:
     async def _send_chat(self, messages: list[OutboxMessage]) -> list[_Result]:
         results = []
         async with self._slots:
-            for message in messages:
+            for index, message in enumerate(messages):
                 sender = self.senders[message.channel]
                 payload = message.payload or {}
                 try:
                     external_id = await sender.send(message, payload_reply(payload), payload.get("edit_message_id"))
                     results.append(_Result(message, external_id=external_id))
+                    continue
                 except SendError as error:
-                    results.append(_Result(message, error=error))
-                except Exception as exc:  # a channel bug must not stop the other messages
+                    result = _Result(message, error=error)
+                except Exception as exc:  # a channel bug must not stop the other chats
                     log.exception("sending outbox message %s failed", message.id)
-                    results.append(_Result(message, crashed=type(exc).__name__))
+                    result = _Result(message, crashed=type(exc).__name__)
+                results.append(result)
+                if result.error is None or not result.error.permanent:
+                    # The rest of this chat waits for the failed message, so that it is never read out of order.
+                    results.extend(
+                        _Result(later, error=result.error, crashed=result.crashed, deferred=True)
+                        for later in messages[index + 1:]
+                    )
+                    break
         return results
 
     async def _record(self, results: list[_Result]) -> None:
         now = self.clock.now()
+        retry_at: dict[tuple[str, str], dt.datetime] = {}  # when a chat's failed message is tried again
         async with self.db.transaction() as uow:
             for result in results:
                 message = result.message
@@ -169,15 +204,22 @@ class Delivery:
                     continue
                 error = result.error
                 reason = str(error) if error else f"crash: {result.crashed}"
+                chat = (message.channel, message.chat_id)
+                if result.deferred and not (error is not None and error.blocked):
+                    # Same due time as the failed message: claimed in id order, after it.
+                    await uow.outbox.retry_later(message.id, retry_at.get(chat, now), f"waiting: {reason}")
+                    continue
                 if error is not None and error.blocked:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
                     if message.person_id is not None:
                         await uow.people.mark_unreachable(message.person_id, now)
                         await uow.outbox.cancel_pending(person_id=message.person_id, categories=[NUDGE, APPOINTMENT])
                 elif error is not None and error.retry_after is not None:
-                    await uow.outbox.retry_later(message.id, now + dt.timedelta(seconds=error.retry_after), reason)
+                    retry_at[chat] = now + dt.timedelta(seconds=error.retry_after)
+                    await uow.outbox.retry_later(message.id, retry_at[chat], reason)
                 elif (error is not None and error.permanent) or message.attempts >= self.max_attempts:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
                 else:
                     backoff = min(3600, 5 * 2 ** max(0, message.attempts - 1))
-                    await uow.outbox.retry_later(message.id, now + dt.timedelta(seconds=backoff), reason)
+                    retry_at[chat] = now + dt.timedelta(seconds=backoff)
+                    await uow.outbox.retry_later(message.id, retry_at[chat], reason)

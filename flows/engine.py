@@ -4,7 +4,7 @@ Order of understanding a message:
 
 1. a command (``/profil``) runs its handler;
 2. a button runs the question's answer (if it is still the current question) or an action;
-3. free text: distress first, always; then "retour" / "passer"; then the global intents (help, talk to
+3. free text: distress first, always (unless the text is word for word a button on screen); then "retour" / "passer"; then the global intents (help, talk to
    an advisor, stop nudges, delete my data) when the NLU is sure; then the current question's answer;
    then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
    hesitates; and only then "je n'ai pas compris", said differently the second time, with a person
@@ -37,6 +37,7 @@ from flows.turn import OPTIONS_KEY, Turn, reply_payload
 from flows.world import World
 from nlu.result import ParseResult
 from storage.db import Database
+from storage.outbox import FAREWELL
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ class Engine:
         if event.kind == TEXT and event.text.strip() and not event.text.startswith("/"):
             parsed = await self.world.nlu.parse(event.text[:MAX_TEXT], now=now)
         async with self.db.transaction() as uow:
+            if event.inbox_id is not None and not await uow.inbox.lock_pending(event.inbox_id):
+                # Already handled (a redelivery, a replay after a crash, another process): no second effect.
+                return Outcome(handled_at=now)
             person = await uow.people.find_or_create(
                 event.person.channel, event.person.external_id, event.person.chat_id, now
             )
@@ -105,7 +109,8 @@ class Engine:
             for index, (reply, edit_of) in enumerate(turn.replies):
                 message_id = await uow.outbox.add(
                     key=f"{event.key}:{index}", channel=event.person.channel, chat_id=event.person.chat_id,
-                    kind="reply", payload=reply_payload(reply, edit_of), due_at=now, now=now, person_id=person_id,
+                    kind=FAREWELL if turn.erased else "reply", payload=reply_payload(reply, edit_of), due_at=now,
+                    now=now, person_id=person_id,
                 )
                 if message_id is not None:
                     outcome.outbox_ids.append(message_id)
@@ -113,6 +118,8 @@ class Engine:
             if event.inbox_id is not None:
                 await uow.inbox.mark_done(event.inbox_id, person_id, now)
         outcome.ack = outcome.ack or turn.ack
+        if event.message_id is not None and any(edit == event.message_id for _, edit in turn.replies):
+            outcome.clear_keyboard = False  # the pressed keyboard is redrawn in place: removing it first would flash
         outcome.handled_at = now
         log.debug("event handled: kind=%s replies=%d", event.kind, len(turn.replies))
         return outcome
@@ -127,7 +134,7 @@ class Engine:
             await self._on_button(t, outcome)
         elif event.kind == MEDIA:
             await self.apply(t, await answer_media(t))
-        elif t.parsed is not None and t.parsed.intent.name == "distress":
+        elif t.parsed is not None and t.parsed.intent.name == "distress" and not t.typed_a_label():
             await self.run_intent(t, "distress")
         elif t.conversation.step is None:
             await self.apply(t, Goto(START))

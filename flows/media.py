@@ -20,8 +20,14 @@ ANSWERS = {
     "emoji": "Je comprends mieux les mots. Tu peux me l'écrire ?",
     "edited": "J'ai vu que tu as modifié un message. Écris-moi plutôt un nouveau message.",
     "too_long": "Ton message est très long. Tu peux me le dire en quelques phrases ?",
+    "forwarded": "Je ne lis pas les messages transférés. Dis-moi avec tes mots ce que tu cherches.",
 }
 DEFAULT = "Je ne peux pas lire ce type de message. Tu peux l'écrire ?"
+
+# Said by the channel itself, outside any conversation (nothing is stored about a group).
+PRIVATE_ONLY = "Je marche seulement en conversation privée. Écris-moi directement : {bot}. Je quitte ce groupe."
+# When handling a message failed several times: kind, and it does not blame the person.
+TROUBLE = "Oups, j'ai un souci de mon côté. Tu peux réessayer dans quelques minutes ?"
 
 
 async def answer_media(t: Turn) -> Next:

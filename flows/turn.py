@@ -120,6 +120,11 @@ class Turn:
         found = [value for part in parts if (value := self._match_option(part))]
         return [o[0] for o in self.options if o[0] in found]
 
+    def typed_a_label(self) -> bool:
+        """The text is, word for word, the label of one of the buttons on screen."""
+        text = self.folded
+        return bool(text) and any(fold(label) == text for _, label, _ in self.options)
+
     def _match_option(self, typed: str) -> str | None:
         text = fold(typed)
         if not text:

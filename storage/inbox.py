@@ -56,14 +56,25 @@ class InboxRepository:
         """One recorded update."""
         return await self.session.get(InboxUpdate, inbox_id)
 
-    async def pending(self, source: str, limit: int = 1000) -> list[InboxUpdate]:
-        """Updates recorded but not yet handled, oldest first (replayed at start)."""
-        rows = await self.session.scalars(
-            select(InboxUpdate)
-            .where(InboxUpdate.source == source, InboxUpdate.status == PENDING)
-            .order_by(InboxUpdate.update_id)
-            .limit(limit)
-        )
+    async def lock_pending(self, inbox_id: int) -> bool:
+        """Whether this update still waits to be handled, holding its row until the transaction ends.
+
+        A second process (or a replay after a crash) that reaches the same update waits here, then sees
+        it done: an update never has two effects.
+        """
+        query = select(InboxUpdate.status).where(InboxUpdate.id == inbox_id)
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return await self.session.scalar(query) == PENDING
+
+    async def pending(
+        self, source: str, limit: int = 1000, received_before: dt.datetime | None = None
+    ) -> list[InboxUpdate]:
+        """Updates recorded but not yet handled, oldest first (replayed at start, retried later)."""
+        query = select(InboxUpdate).where(InboxUpdate.source == source, InboxUpdate.status == PENDING)
+        if received_before is not None:
+            query = query.where(InboxUpdate.received_at < received_before)
+        rows = await self.session.scalars(query.order_by(InboxUpdate.update_id).limit(limit))
         return list(rows)
 
     async def mark_done(self, inbox_id: int, person_id: int | None, now: dt.datetime) -> None:
@@ -85,9 +96,12 @@ class InboxRepository:
             values.update(status=FAILED, payload=None, processed_at=now)
         await self.session.execute(update(InboxUpdate).where(InboxUpdate.id == inbox_id).values(**values))
 
-    async def max_update_id(self, source: str) -> int | None:
-        """The highest update id recorded (to resume polling after it)."""
-        return await self.session.scalar(select(func.max(InboxUpdate.update_id)).where(InboxUpdate.source == source))
+    async def max_update_id(self, source: str, received_since: dt.datetime | None = None) -> int | None:
+        """The highest update id recorded (to resume polling after it), optionally among recent ones only."""
+        query = select(func.max(InboxUpdate.update_id)).where(InboxUpdate.source == source)
+        if received_since is not None:
+            query = query.where(InboxUpdate.received_at >= received_since)
+        return await self.session.scalar(query)
 
     async def purge_processed(self, before: dt.datetime) -> int:
         """Forget handled updates older than ``before``."""

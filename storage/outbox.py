@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, delete, func, select, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,10 @@ PENDING, SENDING, SENT, FAILED, CANCELLED, DROPPED = "pending", "sending", "sent
 
 # What a message is for; the person's notification choice filters on it at delivery time.
 ESSENTIAL, APPOINTMENT, NUDGE = "essential", "appointment", "nudge"
+
+# The kind of the last replies to someone whose data was erased in that turn (or never kept: under 16,
+# consent refused): the row is deleted once sent or given up, as it holds their chat id.
+FAREWELL = "farewell"
 
 
 class OutboxMessage(Base):
@@ -104,18 +108,22 @@ class OutboxRepository:
         return list(await self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                                 .order_by(OutboxMessage.id)))
 
-    async def claim_due(self, now: dt.datetime, limit: int, channels: Iterable[str]) -> list[OutboxMessage]:
-        """Take up to ``limit`` due messages for delivery, oldest first; other processes skip them."""
-        query = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == PENDING,
-                OutboxMessage.due_at <= now,
-                OutboxMessage.channel.in_(list(channels)),
-            )
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .limit(limit)
+    async def claim_due(
+        self, now: dt.datetime, limit: int, channels: Iterable[str], created_before: dt.datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Take up to ``limit`` due messages for delivery, oldest first; other processes skip them.
+
+        ``created_before`` leaves alone the rows just written and never tried, which the process that
+        wrote them is about to deliver itself (taking them here could send a person's replies out of order).
+        """
+        query = select(OutboxMessage).where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.due_at <= now,
+            OutboxMessage.channel.in_(list(channels)),
         )
+        if created_before is not None:
+            query = query.where(or_(OutboxMessage.attempts > 0, OutboxMessage.created_at < created_before))
+        query = query.order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
         return await self._take(query, now)
 
     async def claim(self, ids: Iterable[int], now: dt.datetime) -> list[OutboxMessage]:
@@ -149,11 +157,21 @@ class OutboxRepository:
 
     async def mark_sent(self, message_id: int, now: dt.datetime, external_id: str | None) -> None:
         """Delivered; the text is dropped from the queue once sent (the message log keeps what is needed)."""
+        if await self._forget_farewell(message_id):
+            return
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
             .values(status=SENT, sent_at=now, external_id=external_id, last_error=None)
         )
+
+    async def _forget_farewell(self, message_id: int) -> bool:
+        """A farewell (the last answer to someone whose data was just erased) goes once it is out, or
+        given up: its row holds their chat id, and nothing about them may remain."""
+        result = await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.kind == FAREWELL)
+        )
+        return bool(result.rowcount)
 
     async def retry_later(self, message_id: int, due_at: dt.datetime, error: str) -> None:
         """Put back in the queue after a failure (or a 429 ``retry_after``)."""
@@ -165,19 +183,20 @@ class OutboxRepository:
 
     async def mark_final(self, message_id: int, status: str, error: str | None = None) -> None:
         """Give up on a message: failed, dropped (no longer relevant) or cancelled."""
+        if await self._forget_farewell(message_id):
+            return
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
             .values(status=status, last_error=(error or "")[:500] or None)
         )
 
-    async def release_stale(self, claimed_before: dt.datetime) -> int:
+    async def release_stale(self, claimed_before: dt.datetime, channels: Iterable[str] | None = None) -> int:
         """Messages claimed by a process that died before sending them go back to the queue."""
-        result = await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
-            .values(status=PENDING, claimed_at=None)
-        )
+        query = update(OutboxMessage).where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < claimed_before)
+        if channels is not None:
+            query = query.where(OutboxMessage.channel.in_(list(channels)))
+        result = await self.session.execute(query.values(status=PENDING, claimed_at=None))
         return result.rowcount or 0
 
     async def cancel_pending(

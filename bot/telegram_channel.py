@@ -1,0 +1,223 @@
+"""The heart of the Telegram channel: record every update, handle each chat's in order, deliver after commit.
+
+1. ``receive`` records a batch of updates in the inbox (unique ``update_id``) and commits. Only then
+   does polling ask Telegram for the next offset (which confirms the batch), or the webhook answer 200.
+2. Each new update goes to its chat's queue: one chat's updates are handled one after the other,
+   different chats side by side.
+3. ``engine.handle`` marks the inbox row done in the transaction of its effects; the replies it wrote to
+   the outbox are delivered after that commit; a button is always answered.
+
+A crash at any point loses nothing: unhandled rows are replayed at start, undelivered outbox rows are
+sent by ``Delivery.recover`` (a reply in flight at the crash may be sent once more, never lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from bot.delivery import Delivery
+from bot.telegram_sender import TelegramSender
+from bot.telegram_updates import ForEngine, NotPrivate, chat_of, translate
+from flows.engine import Engine
+from flows.events import Event, Reply
+from flows.media import PRIVATE_ONLY, TROUBLE
+from flows.turn import reply_payload
+from storage import Database
+from storage.inbox import PENDING
+
+log = logging.getLogger(__name__)
+
+SOURCE = "telegram"
+MAX_ATTEMPTS = 3  # then the update is set aside and the person told, kindly, to try again
+RETRY_AFTER = dt.timedelta(seconds=20)  # a pending update older than this, not in hand, is tried again
+RESUME_WINDOW = dt.timedelta(days=6)  # Telegram may restart update ids after a week without updates
+
+
+class TelegramChannel:
+    """Inbox → engine → outbox, for Telegram updates, in order per chat."""
+
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        delivery: Delivery,
+        sender: TelegramSender,
+        *,
+        bot_username: str,
+        concurrency: int = 16,
+        retry_after: dt.timedelta = RETRY_AFTER,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.delivery = delivery
+        self.sender = sender
+        self.bot_username = bot_username
+        self.clock = engine.world.clock
+        self.retry_after = retry_after
+        self._queues: dict[str, deque[tuple[int, dict[str, Any] | None]]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._in_hand: set[int] = set()  # inbox ids queued or being handled in this process
+        self._slots = asyncio.Semaphore(concurrency)  # bounds the handling (database connections, NLU work)
+        self._left: dict[int, float] = {}  # groups just left, so that a burst of updates gets one goodbye
+
+    # --- Receiving ----------------------------------------------------------------------------
+
+    async def receive(self, updates: Iterable[dict[str, Any]]) -> int:
+        """Record updates (committed when this returns), then queue the new ones; returns how many were new.
+
+        Nothing about a group or channel is kept: only its update id, to recognise a redelivery.
+        """
+        now = self.clock.now()
+        new: list[tuple[int, dict[str, Any]]] = []
+        async with self.db.transaction() as uow:
+            for update in updates:
+                _, private = chat_of(update)
+                inbox_id = await uow.inbox.record(SOURCE, int(update["update_id"]), update if private else None, now)
+                if inbox_id is not None:
+                    new.append((inbox_id, update))
+        for inbox_id, update in new:
+            self.dispatch(inbox_id, update)
+        return len(new)
+
+    async def resume_offset(self) -> int | None:
+        """The getUpdates offset after the highest update recorded recently (None: take what Telegram has)."""
+        async with self.db.transaction() as uow:
+            highest = await uow.inbox.max_update_id(SOURCE, received_since=self.clock.now() - RESUME_WINDOW)
+        return None if highest is None else highest + 1
+
+    async def replay_pending(self, *, older_than: dt.timedelta | None = None) -> int:
+        """Queue the recorded updates not handled yet (at start; then periodically for failed attempts)."""
+        before = self.clock.now() - older_than if older_than is not None else None
+        async with self.db.transaction() as uow:
+            rows = await uow.inbox.pending(SOURCE, received_before=before)
+        queued = 0
+        for row in rows:
+            if row.id not in self._in_hand:
+                self.dispatch(row.id, row.payload)
+                queued += 1
+        if queued:
+            log.info("%d recorded updates queued again", queued)
+        return queued
+
+    async def retry_pending(self) -> int:
+        """Periodic job: updates whose handling failed (or whose process stopped) are tried again."""
+        return await self.replay_pending(older_than=self.retry_after)
+
+    def dispatch(self, inbox_id: int, update: dict[str, Any] | None) -> None:
+        """Queue a recorded update behind the others of its chat."""
+        if inbox_id in self._in_hand:
+            return
+        self._in_hand.add(inbox_id)
+        chat = chat_of(update)[0] if update else "-"
+        self._queues.setdefault(chat, deque()).append((inbox_id, update))
+        if chat not in self._workers:
+            self._workers[chat] = asyncio.create_task(self._work(chat), name=f"telegram-chat-{chat}")
+
+    async def _work(self, chat: str) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue:
+                inbox_id, update = queue.popleft()
+                try:
+                    await self.process(inbox_id, update)
+                except Exception:  # never lose the worker: the row stays pending and is retried
+                    log.exception("inbox update %s: unexpected failure", inbox_id)
+                finally:
+                    self._in_hand.discard(inbox_id)
+        finally:
+            # No await between the last empty check and here: a dispatch cannot slip in between.
+            del self._workers[chat]
+            del self._queues[chat]
+
+    async def idle(self) -> None:
+        """Wait until every queued update has been handled (tests, and a clean stop)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Let the updates in hand finish (they are recorded: whatever is cut short is replayed at start)."""
+        try:
+            await asyncio.wait_for(self.idle(), timeout)
+        except TimeoutError:
+            for task in list(self._workers.values()):
+                task.cancel()
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    # --- Handling -----------------------------------------------------------------------------
+
+    async def process(self, inbox_id: int, update: dict[str, Any] | None) -> None:
+        """Handle one recorded update."""
+        if update is None:  # a group's update (nothing kept) replayed after a restart: nothing to do
+            await self._done(inbox_id)
+            return
+        incoming = translate(update, inbox_id=inbox_id)
+        if isinstance(incoming, ForEngine):
+            await self._converse(inbox_id, incoming)
+            return
+        if isinstance(incoming, NotPrivate):
+            await self._leave(incoming)
+        elif incoming.callback_query_id:
+            await self.sender.answer_button(incoming.callback_query_id, None)
+        await self._done(inbox_id)
+
+    async def _converse(self, inbox_id: int, incoming: ForEngine) -> None:
+        event = incoming.event
+        try:
+            async with self._slots:  # not held while sending: pacing waits must not block other chats
+                outcome = await self.engine.handle(event)
+        except Exception:
+            # The transaction was rolled back: the update is still pending and will be tried again.
+            log.exception("handling inbox update %s failed", inbox_id)
+            if incoming.callback_query_id:
+                await self.sender.answer_button(incoming.callback_query_id, None)
+            await self._failed(inbox_id, event)
+            return
+        if incoming.callback_query_id:
+            await self.sender.answer_button(incoming.callback_query_id, outcome.ack)
+        if outcome.clear_keyboard and event.message_id:
+            await self.sender.remove_keyboard(event.person.chat_id, event.message_id)
+        await self.delivery.deliver(outcome.outbox_ids)
+
+    async def _failed(self, inbox_id: int, event: Event) -> None:
+        """Count the attempt; the last one sets the update aside and tells the person."""
+        now = self.clock.now()
+        message_id = None
+        async with self.db.transaction() as uow:
+            row = await uow.inbox.get(inbox_id)
+            if row is None or row.status != PENDING:
+                return
+            give_up = row.attempts + 1 >= MAX_ATTEMPTS
+            await uow.inbox.mark_attempt(inbox_id, give_up, now)
+            if give_up:
+                person = await uow.people.find(event.person.channel, event.person.external_id)
+                message_id = await uow.outbox.add(
+                    key=f"{event.key}:trouble", channel=event.person.channel, chat_id=event.person.chat_id,
+                    kind="reply", payload=reply_payload(Reply(TROUBLE)), due_at=now, now=now,
+                    person_id=person.id if person else None,
+                )
+        if message_id is not None:
+            await self.delivery.deliver([message_id])
+
+    async def _leave(self, incoming: NotPrivate) -> None:
+        """Groups and channels: one short sentence (when the bot may speak there), then leave."""
+        now = time.monotonic()
+        self._left = {chat: at for chat, at in self._left.items() if now - at < 60}
+        if incoming.callback_query_id:
+            await self.sender.answer_button(incoming.callback_query_id, None)
+        if incoming.chat_id in self._left:
+            return
+        self._left[incoming.chat_id] = now
+        await self.sender.leave_chat(
+            incoming.chat_id, PRIVATE_ONLY.format(bot=f"@{self.bot_username}") if incoming.say else None
+        )
+
+    async def _done(self, inbox_id: int) -> None:
+        async with self.db.transaction() as uow:
+            await uow.inbox.mark_done(inbox_id, None, self.clock.now())
+

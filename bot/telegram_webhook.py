@@ -1,0 +1,112 @@
+"""Webhook mode: Telegram POSTs each update; we answer 200 only once it is recorded in the inbox.
+
+Every request must carry the ``X-Telegram-Bot-Api-Secret-Token`` header set with ``setWebhook``
+(``WEBHOOK_SECRET``): a wrong or missing one gets 403 and nothing is recorded. A failure to record
+answers 500, and Telegram delivers the update again later. ``GET /healthz`` tells a load balancer
+whether this process and its database answer.
+
+Served by Tornado, which python-telegram-bot's ``webhooks`` extra already installs; it runs in the
+bot's event loop, next to the scheduler and the delivery.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+from sqlalchemy import text
+
+from bot.telegram_channel import TelegramChannel
+from storage import Database
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1024 * 1024  # an update is a few kilobytes
+
+
+class _Base(tornado.web.RequestHandler):
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish({"ok": False, "status": status_code})  # never a traceback, never the body back
+
+
+class UpdateHandler(_Base):
+    """POST {webhook_path}: one update."""
+
+    def initialize(self, channel: TelegramChannel, secret: str) -> None:
+        self.channel = channel
+        self.secret = secret.encode()
+
+    async def post(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            self.set_status(403)
+            self.finish({"ok": False})
+            return
+        try:
+            update = json.loads(self.request.body)
+        except ValueError:
+            update = None
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            self.set_status(400)
+            self.finish({"ok": False})
+            return
+        try:
+            await self.channel.receive([update])
+        except Exception:  # not recorded: Telegram will deliver it again
+            log.exception("recording webhook update %s failed", update["update_id"])
+            self.set_status(500)
+            self.finish({"ok": False})
+            return
+        self.finish({"ok": True})
+
+
+class HealthHandler(_Base):
+    """GET /healthz: 200 when the database answers, 503 otherwise."""
+
+    def initialize(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self) -> None:
+        try:
+            async with self.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            log.warning("health check: database unavailable (%s)", type(error).__name__)
+            self.set_status(503)
+            self.finish({"status": "unavailable"})
+            return
+        self.finish({"status": "ok"})
+
+
+class WebhookServer:
+    """The HTTP server of webhook mode."""
+
+    def __init__(self, channel: TelegramChannel, db: Database, *, listen: str, port: int, path: str,
+                 secret: str) -> None:
+        self.listen = listen
+        self.port = port
+        self.path = path if path.startswith("/") else f"/{path}"
+        application = tornado.web.Application([
+            (self.path, UpdateHandler, {"channel": channel, "secret": secret}),
+            (HEALTH_PATH, HealthHandler, {"db": db}),
+        ])
+        self._server = tornado.httpserver.HTTPServer(application, max_body_size=MAX_BODY, xheaders=True)
+
+    async def start(self) -> int:
+        """Listen; returns the port (useful when ``port`` is 0)."""
+        sockets = tornado.netutil.bind_sockets(self.port, self.listen)
+        self._server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        log.info("webhook listening on %s:%d%s", self.listen, self.port, self.path)
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop accepting requests; let the ones in progress finish."""
+        self._server.stop()
+        await self._server.close_all_connections()
