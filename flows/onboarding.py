@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flows import privacy
 from flows.contacts import all_structures
 from flows.formatting import join, months
 from flows.script import Next, Option, Question, Step, on_command
@@ -23,7 +24,7 @@ followed_by = Step("onboarding.followed_by", back="onboarding.rsa", skip="onboar
 obstacles = Step("onboarding.obstacles", back="onboarding.followed_by", skip="onboarding.sectors")
 sectors = Step("onboarding.sectors", back="onboarding.obstacles")
 
-AFTER_ONBOARDING = "home"  # where the conversation goes once the profile is complete
+AFTER_ONBOARDING = "suggestions.welcome"  # once the profile is complete: the ideas that fit (flows/suggestions.py)
 
 SCHOOLING = (
     Option("aucun", "Aucun diplôme", ("rien", "pas de diplome", "sans diplome", "aucun", "non")),
@@ -93,6 +94,9 @@ def label(value: str | None) -> str:
 
 @start.ask
 async def _(t: Turn) -> Question:
+    if not t.data.get("counted"):  # anonymous count of first contacts, once per conversation
+        t.data["counted"] = True
+        await t.uow.stats.bump("conversations_started", privacy.local_day(t))
     keep = months(t.world.settings.retention.profile_months)
     return Question(
         f"Pour t'aider, je garde tes réponses pendant {keep} après ton dernier message. "
@@ -122,36 +126,28 @@ async def _(t: Turn) -> Question:
 async def _(t: Turn) -> Next:
     answer = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
     if answer == "yes":
-        privacy = t.world.settings.privacy
-        await t.uow.people.update(t.person, consent_at=t.now, consent_version=privacy.notice_version,
-                                  consent_refused=False)
+        version = t.world.settings.privacy.notice_version
+        await t.uow.consents.record(t.person, given=True, notice_version=version, now=t.now)
+        await t.uow.stats.bump("consents_given", privacy.local_day(t))
         return t.goto(first_name.name, say="Merci ! Je te pose quelques questions, ça prend 2 minutes.")
     if answer == "more":
-        keep = months(t.world.settings.retention.profile_months)
-        days = t.world.settings.retention.message_text_days
-        t.say(
-            "Je garde ton prénom, ton âge, ta ville, ton diplôme, ta situation et ce que tu m'écris. "
-            "C'est pour t'orienter : c'est la mission de service public du Département."
-        )
-        t.say(
-            f"Seuls les conseillers de ta mission locale les voient. Tes messages sont effacés après {days} jours, "
-            f"le reste {keep} après ton dernier message. Tu peux tout voir (/mes_donnees) ou tout effacer "
-            "(/supprimer) quand tu veux."
-        )
+        for text in privacy.notice_before_consent(t.world.settings):  # the same notice as /confidentialite
+            t.say(text)
         return t.stay(reask=True)
     if answer == "no":
         t.say("Pas de souci, je ne garde rien. La mission locale peut t'aider sans moi :")
         t.say(all_structures(t.world.territory))
         t.say("Si tu changes d'avis, écris-moi « bonjour ».")
+        await t.uow.stats.bump("consents_refused", privacy.local_day(t))
         await erase_person(t)
         return t.stay()
     return t.not_understood()
 
 
 async def erase_person(t: Turn) -> None:
-    """Keep nothing about this person (consent refused, or outside the public)."""
-    await t.uow.people.delete(t.person)
-    t.erased = True
+    """Keep nothing about this person (consent refused, or outside the public): every table, not only
+    the profile (the inbox rows of their earlier messages carry their id too)."""
+    await privacy.erase_everything(t, None)
 
 
 # --- First name ---------------------------------------------------------------------------
@@ -244,6 +240,7 @@ async def _(t: Turn) -> Next:
             "Fil Santé Jeunes répond aussi : 0 800 235 236, gratuit et anonyme."
         )
         t.say(f"Les missions locales répondent aussi aux questions :\n{all_structures(t.world.territory)}")
+        await t.uow.stats.bump("outside_public", privacy.local_day(t))
         await erase_person(t)
         return t.stay()
     if years > 25:
@@ -252,6 +249,7 @@ async def _(t: Turn) -> Next:
             "Pour toi, le bon contact est France Travail (l'ancien Pôle emploi) : 3949. "
             "Si tu touches le RSA (revenu de solidarité active), ton référent RSA du Département peut aussi t'aider."
         )
+        await t.uow.stats.bump("outside_public", privacy.local_day(t))
         await erase_person(t)
         return t.stay()
     await t.uow.people.update(t.person, age=years, age_given_on=t.now.date())
@@ -490,6 +488,7 @@ async def finish(t: Turn) -> Next:
     """Mark the profile complete and go on to what the assistant offers."""
     if t.person.onboarded_at is None:
         await t.uow.people.update(t.person, onboarded_at=t.now)
+        await t.uow.stats.bump("onboardings_completed", privacy.local_day(t))
     name = f", {t.person.first_name}" if t.person.first_name else ""
     t.say(f"Merci{name} ! C'est fini pour les questions. Tu peux changer tes réponses avec /profil.")
     return t.goto(AFTER_ONBOARDING)

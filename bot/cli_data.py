@@ -1,0 +1,218 @@
+"""``tremplin data ...``: the data key, the retention job, and the operator's answers to written requests.
+
+- ``new-key``: a fresh key for ``TREMPLIN_DATA_KEY``;
+- ``rotate-key``: re-encrypt everything with the newest key, then check that it alone reads everything;
+- ``purge``: run the nightly retention job now;
+- ``export --person ID`` / ``erase --person ID`` (or ``--telegram-id``): a person's data as JSON, or
+  erased with the same erasure as /supprimer, followed by a scan of the whole database.
+- ``stats``: the anonymous daily counters.
+
+See docs/privacy.md for the procedures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli_common import config_of, fail
+from bot.config import AppConfig
+
+data_app = typer.Typer(help="Personal data: key, retention, access and erasure requests.", no_args_is_help=True)
+
+PersonOption = Annotated[int | None, typer.Option("--person", help="The person's id (as in an export or a log).")]
+TelegramOption = Annotated[str | None, typer.Option("--telegram-id", help="The person's Telegram user id.")]
+
+
+class _NoUnderstanding:
+    """The data commands read no message: the NLU is not loaded (it is slow to start)."""
+
+    async def parse(self, text: str, now: Any = None) -> Any:
+        raise RuntimeError("the data commands do not understand messages")
+
+
+async def _open(cfg: AppConfig) -> tuple[Any, Any]:
+    """Keys, schema, database and a world without NLU (enough for the erasure hooks)."""
+    from bot.keys import install_keys
+    from bot.runtime import load_world_data  # also registers every capability's erasure hooks
+    from flows.buttons import ButtonSigner
+    from flows.clock import SystemClock
+    from flows.world import World
+    from storage import Database
+    from storage.migrate import upgrade
+
+    button_key = install_keys(cfg)
+    if cfg.settings.database.auto_migrate:
+        await asyncio.to_thread(upgrade, cfg.database_url)
+    world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),
+                  signer=ButtonSigner(button_key), nlu=_NoUnderstanding())
+    return Database(cfg.database_url), world
+
+
+async def _find(uow: Any, person: int | None, telegram_id: str | None) -> Any:
+    if (person is None) == (telegram_id is None):
+        fail("Give exactly one of --person ID or --telegram-id ID.")
+    found = await uow.people.get(person) if person is not None else await uow.people.find("telegram", telegram_id)
+    if found is None:
+        fail("No such person: nothing is held (already erased, or never kept).", code=1)
+    return found
+
+
+@data_app.command("new-key")
+def new_key() -> None:
+    """Print a fresh data key, to put in front of TREMPLIN_DATA_KEY (see docs/privacy.md)."""
+    from storage.crypto import new_key as make
+
+    typer.echo(make())
+
+
+@data_app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Re-encrypt every encrypted value with the first key of TREMPLIN_DATA_KEY, then check it alone reads them."""
+    from bot.keys import resolve_data_keys
+    from storage import Database, crypto
+    from storage.key_rotation import rotate_all, unreadable_with
+
+    cfg = config_of(ctx)
+    keys = [k.strip() for k in resolve_data_keys(cfg).split(",") if k.strip()]
+    crypto.use_keys(keys)
+
+    async def go() -> tuple[dict[str, int], dict[str, int]]:
+        db = Database(cfg.database_url)
+        try:
+            report = await rotate_all(db)
+            return report.rotated, await unreadable_with(db, keys[0])
+        finally:
+            await db.dispose()
+
+    try:
+        rotated, unreadable = asyncio.run(go())
+    except crypto.DataKeyError as exc:
+        fail(f"Rotation stopped: {exc}. Is the old key still in TREMPLIN_DATA_KEY (after the new one)?", code=1)
+    for column, count in rotated.items():
+        typer.echo(f"{column}: {count} values re-encrypted")
+    left = sum(unreadable.values())
+    if left:
+        fail(f"{left} values still need an older key: run rotate-key again before dropping it.", code=1)
+    older = "the older keys can now be removed from TREMPLIN_DATA_KEY" if len(keys) > 1 else "only one key configured"
+    typer.echo(f"Every encrypted value reads with the newest key alone: {older}.")
+
+
+@data_app.command("purge")
+def purge(ctx: typer.Context) -> None:
+    """Apply the retention periods now (the nightly job)."""
+    from bot.housekeeping import run_housekeeping
+
+    async def go() -> str:
+        db, world = await _open(config_of(ctx))
+        try:
+            return str(await run_housekeeping(db, world))
+        finally:
+            await db.dispose()
+
+    typer.echo(asyncio.run(go()))
+
+
+@data_app.command("export")
+def export(
+    ctx: typer.Context,
+    person: PersonOption = None,
+    telegram_id: TelegramOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (mode 600) rather than stdout.")] = None,
+) -> None:
+    """Everything held about one person, as the JSON file /mes_donnees sends (answer to an access request)."""
+    from flows.privacy import export_document
+
+    async def go() -> bytes:
+        db, world = await _open(config_of(ctx))
+        try:
+            async with db.transaction() as uow:
+                found = await _find(uow, person, telegram_id)
+                exported = await uow.personal_data.export(found.id) or {}
+            return export_document(world.settings, exported, world.clock.now()).content
+        finally:
+            await db.dispose()
+
+    content = asyncio.run(go())
+    if out is None:
+        typer.echo(content.decode("utf-8"))
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    typer.echo(f"Written to {out} (personal data: send it to the person, then delete it).")
+
+
+@data_app.command("erase")
+def erase(
+    ctx: typer.Context,
+    person: PersonOption = None,
+    telegram_id: TelegramOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase one person (answer to an erasure request), then scan the whole database for what is left."""
+    from flows.privacy import erase_everything, system_turn
+    from storage.erasure import find_traces
+
+    async def go() -> None:
+        db, world = await _open(config_of(ctx))
+        try:
+            async with db.transaction() as uow:
+                found = await _find(uow, person, telegram_id)
+                person_id, needles = found.id, [found.external_id, found.chat_id, found.first_name or ""]
+            if not yes:
+                typer.confirm(f"Erase person {person_id} and everything about them? This cannot be undone", abort=True)
+            now = world.clock.now()
+            async with db.transaction() as uow:
+                await uow.lock_person(person_id)
+                target = await uow.people.get(person_id)
+                if target is None:
+                    fail("Already erased.", code=1)
+                turn = await system_turn(uow, world, target, now, key=f"operator:{person_id}:{now.isoformat()}")
+                counts = await erase_everything(turn, "erasures_operator")
+            for table, count in sorted(counts.items()):
+                typer.echo(f"{table}: {count} rows")
+            async with db.transaction() as uow:
+                scan = await find_traces(uow.session, person_id=person_id, texts=needles)
+            left = [t for t in scan.traces if t.about_people]
+            elsewhere = sorted({(t.table, t.column, t.found) for t in scan.traces if not t.about_people})
+            typer.echo(f"Scanned {scan.tables} tables, {scan.columns} columns, {scan.values} values "
+                       f"({scan.decrypted} decrypted): {len(left)} traces left.")
+            for trace in left:
+                typer.echo(f"  left: {trace.table}.{trace.column} ({trace.found})")
+            for table, column, found in elsewhere:
+                typer.echo(f"  same words in staff or reference data (someone else?): {table}.{column} ({found})")
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+
+
+@data_app.command("stats")
+def stats(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", help="How many days back, today included.")] = 30,
+) -> None:
+    """The anonymous daily counters, summed over the last days."""
+    from bot.keys import install_keys
+    from storage import Database
+
+    cfg = config_of(ctx)
+
+    async def go() -> dict[str, int]:
+        install_keys(cfg)
+        db = Database(cfg.database_url)
+        try:
+            async with db.transaction() as uow:
+                today = dt.datetime.now(cfg.settings.tz).date()
+                return await uow.stats.totals(since=today - dt.timedelta(days=days - 1), until=today)
+        finally:
+            await db.dispose()
+
+    typer.echo(json.dumps(asyncio.run(go()), indent=2, sort_keys=True))

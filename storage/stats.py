@@ -1,0 +1,56 @@
+"""Anonymous statistics: daily counters, the only trace that outlives an erasure.
+
+A counter is a name and a day, nothing else: no person id, no commune, no age. Finer cells
+("erasures in Sceaux of 17-year-olds on 3 December") could single someone out again, so they are
+deliberately not kept. Names in use: ``conversations_started``, ``consents_given``, ``consents_refused``,
+``outside_public`` (under 16 or over 25, nothing kept), ``onboardings_completed``, ``exports``,
+``erasures_requested``, ``erasures_retention``, ``erasures_operator``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, Integer, String, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+
+
+class DailyCounter(Base):
+    """How many times something happened on one day (Europe/Paris date)."""
+
+    __tablename__ = "daily_stats"
+    __table_args__ = ({"info": {"personal": False, "why": "anonymous daily counters: a name, a day, a count"}},)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsRepository:
+    """Every statement about ``daily_stats``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def bump(self, name: str, day: dt.date, by: int = 1) -> None:
+        """Add ``by`` to today's counter (an upsert: two processes may count at once)."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(DailyCounter).values(day=day, name=name, count=by)
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "name"], set_={"count": DailyCounter.count + statement.excluded.count}
+        )
+        await self.session.execute(statement)
+
+    async def totals(self, since: dt.date | None = None, until: dt.date | None = None) -> dict[str, int]:
+        """Each counter summed over the days from ``since`` to ``until`` (both included)."""
+        query = select(DailyCounter.name, func.sum(DailyCounter.count)).group_by(DailyCounter.name)
+        if since is not None:
+            query = query.where(DailyCounter.day >= since)
+        if until is not None:
+            query = query.where(DailyCounter.day <= until)
+        return {name: int(total) for name, total in (await self.session.execute(query)).all()}
