@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows import distress, help, home, onboarding, profile  # noqa: F401  (registration on import)
+from flows import booking, distress, help, home, onboarding, privacy, profile, suggestions  # noqa: F401  (registration on import)
 from flows.engine import Engine
 from flows.world import World
 from storage.db import Database

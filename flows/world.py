@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flows.buttons import ButtonSigner
+from flows.catalogue import Catalogue
 from flows.clock import Clock
 from flows.settings import ConversationSettings
 from flows.territory import Territory
@@ -28,3 +29,4 @@ class World:
     signer: ButtonSigner
     nlu: Understanding
     # Capabilities that need more of the world add a typed field with a default here.
+    catalogue: Catalogue | None = None  # trainings, jobs, programmes, support services (flows.catalogue)

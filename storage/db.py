@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.appointments import AppointmentsRepository
+from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
+from storage.erasure import PersonalDataRepository
 from storage.inbox import InboxRepository
 from storage.message_log import MessageLogRepository
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
+from storage.stats import StatsRepository
+from storage.structures import StructuresRepository
+from storage.suggestions import SuggestionsRepository
 
 
 class UnitOfWork:
@@ -63,6 +69,31 @@ class UnitOfWork:
     def messages(self) -> MessageLogRepository:
         return MessageLogRepository(self.session)
 
+    @cached_property
+    def consents(self) -> ConsentsRepository:
+        return ConsentsRepository(self.session)
+
+    @cached_property
+    def stats(self) -> StatsRepository:
+        return StatsRepository(self.session)
+
+    @cached_property
+    def personal_data(self) -> PersonalDataRepository:
+        return PersonalDataRepository(self.session)
+
+    @cached_property
+    def structures(self) -> StructuresRepository:
+        return StructuresRepository(self.session)
+
+    @cached_property
+    def appointments(self) -> AppointmentsRepository:
+        return AppointmentsRepository(self.session)
+
+    @cached_property
+    def suggestions(self) -> SuggestionsRepository:
+        """Suggestions a person saved ("ça m'intéresse"); ``for_person`` feeds the hand-off summary."""
+        return SuggestionsRepository(self.session)
+
 
 class Database:
     """An async engine with the settings each backend needs, and transactions on it."""
@@ -70,7 +101,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: SQL logs and database errors never carry the values (names, ids, texts).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:

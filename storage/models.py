@@ -1,9 +1,20 @@
 """Every table of the schema, imported in one place so that Alembic and the tests see all of them."""
 
-from storage import conversations, inbox, message_log, outbox, people
+from storage import (
+    appointments,
+    consents,
+    conversations,
+    inbox,
+    message_log,
+    outbox,
+    people,
+    stats,
+    structures,
+    suggestions,
+)
 from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
-MODULES = (people, conversations, inbox, outbox, message_log)
+MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions)
 
 metadata = Base.metadata

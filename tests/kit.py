@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from bot.delivery import Delivery
 from flows.assistant import build_engine
 from flows.buttons import ButtonSigner
+from flows.catalogue import Catalogue, load_catalogue
 from flows.clock import FixedClock
 from flows.engine import Engine
 from flows.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
@@ -83,9 +85,19 @@ class Harness:
         return Chat(self, user)
 
 
+@functools.cache
+def data_catalogue() -> Catalogue:
+    """The catalogue of the data files (read once: it is immutable)."""
+    return load_catalogue(ROOT / "data/catalogue", territory())
+
+
+DATA_FILES = "data files"  # make_harness(catalogue=...) default: the real catalogue
+
+
 def make_harness(db: Database, *, nlu: object | None = None, at: dt.datetime | None = None,
-                 settings: ConversationSettings | None = None) -> Harness:
-    """Everything needed to talk to the engine in a test."""
+                 settings: ConversationSettings | None = None,
+                 catalogue: Catalogue | str | None = DATA_FILES) -> Harness:
+    """Everything needed to talk to the engine in a test (``catalogue=None``: a world without one)."""
     clock = FixedClock(at or dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC))
     scripted = nlu if nlu is not None else ScriptedNlu()
     world = World(
@@ -94,6 +106,7 @@ def make_harness(db: Database, *, nlu: object | None = None, at: dt.datetime | N
         clock=clock,
         signer=ButtonSigner(b"test-key"),
         nlu=scripted,  # type: ignore[arg-type]
+        catalogue=data_catalogue() if catalogue == DATA_FILES else catalogue,  # type: ignore[arg-type]
     )
     sender = RecordingSender()
     return Harness(db, build_engine(db, world), world, clock, scripted, sender,  # type: ignore[arg-type]
