@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_catalog import catalog_app
 from bot.cli_common import config_of, fail
+from bot.cli_data import data_app
 from bot.cli_nlu import nlu_app
+from bot.cli_slots import slots_app
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
 
@@ -23,6 +26,9 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 # Sub-commands of each capability, one line each.
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(data_app, name="data")
+app.add_typer(slots_app, name="slots")
+app.add_typer(catalog_app, name="catalog")
 
 
 @app.callback()

@@ -10,8 +10,10 @@ from bot.config import AppConfig
 from bot.keys import install_keys
 from flows.assistant import build_engine
 from flows.buttons import ButtonSigner
+from flows.catalogue import load_catalogue
 from flows.clock import Clock, SystemClock
 from flows.engine import Engine
+from flows.opening_hours import seed_agenda
 from flows.territory import Territory, load_territory
 from flows.world import World
 from nlu import load_backend
@@ -47,6 +49,8 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
     if migrate if migrate is not None else cfg.settings.database.auto_migrate:
         await asyncio.to_thread(upgrade, cfg.database_url)
     territory = load_world_data(cfg)
+    # Validated at start: a bad entry stops here with the file, the entry and the field named.
+    catalogue = load_catalogue(cfg.path(cfg.settings.data.catalogue), territory)
     nlu_settings = cfg.settings.nlu
     nlu = load_backend(
         cfg.nlu_backend,
@@ -61,6 +65,10 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         clock=clock or SystemClock(),
         signer=ButtonSigner(button_key),
         nlu=nlu,
+        catalogue=catalogue,
+        email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then
     )
     db = Database(cfg.database_url, echo=cfg.settings.database.echo)
+    async with db.transaction() as uow:  # structures and lieux mirrored; seed agendas if none (idempotent)
+        await seed_agenda(uow, territory, cfg.path(cfg.settings.data.opening_hours), cfg.settings.tz)
     return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))

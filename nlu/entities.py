@@ -1,0 +1,201 @@
+"""Commune and secteur entities: longest exact phrase match, then a careful fuzzy match for typos.
+
+The phrases come from the Rasa synonyms and lookup tables of ``nlu/data`` (communes generated from
+``data/communes.yml``, sectors written by hand). Rules that keep false matches out:
+
+- the longest phrase wins, so "villeneuve la garenne" is never "la garenne" and "bois colombes" is
+  never "colombes"; look-alike places outside the département (``not_a_commune``) and phrases such
+  as "securite sociale" (``not_a_secteur``) match first and yield nothing;
+- a typo is only forgiven on words of 6 letters or more that are not ordinary words of the training
+  data, one edit away (two from 10 letters), with the same first letter, and only when one value is
+  closest, so "seau" never becomes Sceaux and "montreuil" never Montrouge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from nlu.normalise import Token, tokenise
+from nlu.training_data import TrainingData
+
+SECTEURS: tuple[str, ...] = (
+    "logistique", "batiment", "hotellerie_restauration", "commerce_vente", "sante_social", "numerique",
+    "securite", "transport", "proprete", "animation_sport", "industrie", "espaces_verts",
+    "beaute_bien_etre", "automobile", "administratif",
+)
+EXCLUDED_LOOKUPS = ("not_a_commune", "not_a_secteur")
+CONTEXTUAL_LOOKUP = "secteur_contextual"
+# Words that make a message about work or training: "hôtel", "crèche", "bus" are sectors only then.
+WORK_CONTEXT = frozenset({
+    "travail", "travailler", "bosser", "bosse", "taffer", "emploi", "emplois", "metier", "metiers", "poste",
+    "stage", "formation", "formations", "former", "alternance", "apprentissage", "apprenti", "apprentie", "cap",
+    "bac", "bts", "diplome", "recrute", "recrutent", "embauche", "embaucher", "experience", "secteur", "domaine",
+    "cdi", "cdd", "interim", "devenir", "postuler", "offre", "offres", "engager", "salarie", "bep", "pro",
+})
+# Ordinary words that look like a commune or a trade once misspelled: never fuzzy-matched.
+NEVER_FUZZY = frozenset({
+    "vannes", "seaux", "paris", "argenteuil", "montreuil", "bagnolet", "colombie", "garage", "anthony",
+    "clichy", "versailles", "vincennes", "nantes", "meudonne", "courbet", "courbes", "putain", "sevran",
+    "antoine", "chatelet", "malaise", "mallette", "sceller", "montrer", "montre", "boulot", "travail",
+    "cuisson", "cousine", "cousin", "coiffe", "pepite", "reseau", "chantal", "sportif", "nanterrois",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An entity found in the text, with its span in the original text."""
+
+    entity: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass
+class Gazetteer:
+    """Phrases (as normalised token tuples) that name a commune or a sector, or nothing at all."""
+
+    phrases: dict[tuple[str, ...], tuple[str, str] | None] = field(default_factory=dict)
+    contextual: frozenset[tuple[str, ...]] = frozenset()  # sector phrases that need a work context
+    known_words: frozenset[str] = frozenset()
+    max_len: int = 1
+    # Fuzzy candidates by (number of tokens, first letter): (phrase, entity, value).
+    fuzzy: dict[tuple[int, str], list[tuple[str, str, str]]] = field(default_factory=dict)
+
+    @property
+    def communes(self) -> list[str]:
+        """The canonical commune names known to this gazetteer."""
+        return sorted({v[1] for v in self.phrases.values() if v and v[0] == "commune"})
+
+    def add(self, spelling: str, target: tuple[str, str] | None, *, fuzzy: bool = True) -> None:
+        """Register one spelling of ``target`` (``None``: a phrase that must yield nothing)."""
+        key = tuple(t.text for t in tokenise(spelling))
+        if not key:
+            return
+        current = self.phrases.get(key, "missing")
+        if current != "missing" and current != target and target is not None:
+            # Two values for one spelling: ambiguous, so it names nothing (no false matches).
+            self.phrases[key] = None
+            return
+        self.phrases[key] = target
+        self.max_len = max(self.max_len, len(key))
+        phrase = " ".join(key)
+        if fuzzy and target is not None and len(phrase.replace(" ", "")) >= 6 and not phrase[0].isdigit():
+            bucket = self.fuzzy.setdefault((len(key), phrase[0]), [])
+            if (phrase, *target) not in bucket:
+                bucket.append((phrase, target[0], target[1]))
+
+    def find(self, text: str, tokens: list[Token] | None = None, *, about_work: bool | None = None) -> list[Match]:
+        """Every commune and secteur in ``text``, left to right, never overlapping.
+
+        ``about_work`` says whether words that are a sector only in a work context ("hôtel", "crèche")
+        count; by default, when the message has a work word ("bosser", "formation"...).
+
+        Candidates are the longest exact phrase and the closest misspelt one at each word; the
+        longest win, and on a tie a phrase that names nothing ("la securite sociale") wins.
+        """
+        toks = tokens if tokens is not None else tokenise(text)
+        words = [t.text for t in toks]
+        if about_work is None:
+            about_work = any(w in WORK_CONTEXT for w in words)
+        candidates: list[tuple[int, int, tuple[str, str] | None]] = []  # (start, length, target)
+        for i in range(len(words)):
+            length, target, key = self._exact(words, i)
+            if length and not about_work and key in self.contextual:
+                length, target = 0, None
+            if length:
+                candidates.append((i, length, target))
+            fuzzy_length, fuzzy_target = self._fuzzy(words, i, longer_than=length)
+            if fuzzy_length > length:
+                candidates.append((i, fuzzy_length, fuzzy_target))
+        candidates.sort(key=lambda c: (-c[1], c[2] is not None, c[0]))
+        taken = [False] * len(words)
+        found: list[Match] = []
+        for i, length, target in candidates:
+            if any(taken[i : i + length]):
+                continue
+            taken[i : i + length] = [True] * length
+            if target is not None:
+                found.append(Match(target[0], target[1], toks[i].start, toks[i + length - 1].end))
+        return sorted(found, key=lambda m: m.start)
+
+    def _exact(self, words: list[str], i: int) -> tuple[int, tuple[str, str] | None, tuple[str, ...]]:
+        for length in range(min(self.max_len, len(words) - i), 0, -1):
+            key = tuple(words[i : i + length])
+            if key in self.phrases:
+                return length, self.phrases[key], key
+            last = words[i + length - 1]
+            if len(last) > 3 and last.endswith(("s", "x")):
+                # Plurals: "plombiers", "chauffeurs" -> the singular phrase.
+                singular = (*key[:-1], last[:-1])
+                if singular in self.phrases and self.phrases[singular] is not None:
+                    return length, self.phrases[singular], singular
+        return 0, None, ()
+
+    def _fuzzy(self, words: list[str], i: int, longer_than: int = 0) -> tuple[int, tuple[str, str] | None]:
+        for length in range(min(3, len(words) - i), longer_than, -1):
+            gram_words = words[i : i + length]
+            # Only a word the training data never uses can be a typo of a name.
+            if all(w in self.known_words or w in NEVER_FUZZY for w in gram_words):
+                continue
+            if any(w.isdigit() or w in NEVER_FUZZY for w in gram_words):
+                continue
+            gram = " ".join(gram_words)
+            size = len(gram.replace(" ", ""))
+            if size < 6:
+                continue
+            allowed = 1 if size < 10 else 2
+            best: dict[tuple[str, str], int] = {}
+            for phrase, entity, value in self.fuzzy.get((length, gram[0]), ()):
+                if entity == "secteur" and size < 7:
+                    continue
+                if abs(len(phrase) - len(gram)) > allowed:
+                    continue
+                d = Levenshtein.distance(gram, phrase, score_cutoff=allowed)
+                if d <= allowed:
+                    key = (entity, value)
+                    best[key] = min(best.get(key, d), d)
+            if best:
+                top = min(best.values())
+                winners = [k for k, d in best.items() if d == top]
+                if len(winners) == 1:
+                    return length, winners[0]
+        return 0, None
+
+
+def build_gazetteer(data: TrainingData) -> Gazetteer:
+    """The commune and secteur phrases of the training data's synonyms and lookup tables."""
+    gaz = Gazetteer()
+    commune_table = set(data.lookups.get("commune", []))
+    for canonical, spellings in data.synonyms.items():
+        if canonical in SECTEURS:
+            target = ("secteur", canonical)
+        elif canonical in commune_table:
+            target = ("commune", canonical)
+        else:
+            continue
+        for spelling in [canonical, *spellings]:
+            # Sector codes written as words ("hotellerie_restauration") are not how people type.
+            gaz.add(spelling, target, fuzzy=target[0] == "commune" or len(spelling) >= 7)
+    contextual = set()
+    for spelling in data.lookups.get(CONTEXTUAL_LOOKUP, []):
+        key = tuple(t.text for t in tokenise(spelling))
+        contextual.add(key)
+        bucket_key = (len(key), " ".join(key)[:1])
+        # A word that needs context is never the target of a typo either.
+        gaz.fuzzy[bucket_key] = [c for c in gaz.fuzzy.get(bucket_key, []) if c[0] != " ".join(key)]
+    gaz.contextual = frozenset(contextual)
+    for name in EXCLUDED_LOOKUPS:
+        for spelling in data.lookups.get(name, []):
+            gaz.add(spelling, None, fuzzy=False)
+    # A word of a known phrase, or an ordinary word of the examples, is never read as a typo.
+    known: set[str] = {w for key in gaz.phrases for w in key}
+    for example in data.examples:
+        spans = [(e.start, e.end) for e in example.entities]
+        for tok in tokenise(example.text):
+            if not any(s <= tok.start < e for s, e in spans):
+                known.add(tok.text)
+    gaz.known_words = frozenset(known)
+    return gaz

@@ -1,0 +1,112 @@
+"""The Rasa server backend: ``POST /model/parse`` over HTTP, the embedded backend as fallback.
+
+Rasa gives the intent and the commune / secteur entities it found; values are made canonical with
+our gazetteer (whatever spelling Rasa returns) and our own dates, parts of the day and ages are
+added (no Duckling here), so results have exactly the embedded backend's shape. The distress net
+applies too. Commands ("/start") never reach Rasa: it would force an intent from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+import httpx
+
+from nlu.embedded import EmbeddedBackend
+from nlu.normalise import normalise
+from nlu.postprocess import apply_safety_net, command_result, extra_entities, is_command, merge_entities
+from nlu.result import Entity, IntentScore, ParseResult
+
+log = logging.getLogger(__name__)
+
+RASA_ENTITIES = ("commune", "secteur")
+
+
+class RasaBackend:
+    """Asks a Rasa server; falls back to ``fallback`` (with a WARNING) when it cannot."""
+
+    name = "rasa"
+
+    def __init__(self, url: str, fallback: EmbeddedBackend, *, timeout: float = 2.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.fallback = fallback
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _async_client(self) -> httpx.AsyncClient:
+        # An AsyncClient belongs to the event loop that first used it (tests run one loop each).
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(timeout=self.timeout, trust_env=False)
+            self._loop = loop
+        return self._client
+
+    async def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
+        """Understand one message with Rasa, or with the embedded backend if Rasa fails."""
+        if is_command(text):
+            return command_result(text)
+        try:
+            answer = await self._async_client().post(f"{self.url}/model/parse", json={"text": text})
+            answer.raise_for_status()
+            return self._from_rasa(text, answer.json(), now)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            self._warn(exc)
+            return self.fallback.parse_sync(text, now)
+
+    def parse_sync(self, text: str, now: dt.datetime | None = None) -> ParseResult:
+        """Blocking variant of ``parse`` (CLI, scripts)."""
+        if is_command(text):
+            return command_result(text)
+        try:
+            with httpx.Client(timeout=self.timeout, trust_env=False) as client:
+                answer = client.post(f"{self.url}/model/parse", json={"text": text})
+            answer.raise_for_status()
+            return self._from_rasa(text, answer.json(), now)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            self._warn(exc)
+            return self.fallback.parse_sync(text, now)
+
+    @staticmethod
+    def _warn(exc: Exception) -> None:
+        # The exception's type only: its message could one day quote the request, i.e. the text.
+        log.warning("Rasa server unavailable (%s): using the embedded NLU for this message", type(exc).__name__)
+
+    def _from_rasa(self, text: str, data: dict[str, Any], now: dt.datetime | None) -> ParseResult:
+        intent = data["intent"]
+        ranking = [IntentScore(str(i["name"]), float(i["confidence"])) for i in data.get("intent_ranking") or []]
+        if not ranking:
+            ranking = [IntentScore(str(intent["name"]), float(intent["confidence"]))]
+        ranking = list(apply_safety_net(normalise(text), ranking))
+        return ParseResult(text=text, intent=ranking[0], entities=self._entities(text, data, now),
+                           intent_ranking=tuple(ranking))
+
+    def _entities(self, text: str, data: dict[str, Any], now: dt.datetime | None) -> tuple[Entity, ...]:
+        gaz = self.fallback.gazetteer
+        known = {v for v in gaz.phrases.values() if v}
+        found: list[Entity] = []
+        for e in data.get("entities") or []:
+            kind = e.get("entity")
+            if kind not in RASA_ENTITIES:
+                continue
+            start, end = int(e.get("start", 0)), int(e.get("end", 0))
+            value = str(e.get("value", ""))
+            if (kind, value) not in known:
+                # Rasa's raw span ("asniere"): our gazetteer knows its canonical value, or it is dropped.
+                matches = [m for m in gaz.find(text[start:end] or value, about_work=True) if m.entity == kind]
+                if not matches:
+                    continue
+                value = matches[0].value
+            if any(f.start < end and start < f.end for f in found):
+                continue  # DIET and the regex extractor can both report the same words
+            found.append(Entity(kind, value, start, end))
+        return merge_entities(found, extra_entities(text, now, self.fallback.timezone))
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,53 @@
+"""The training data: every example parses to its own intent, every annotation is understood."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from nlu import INTENTS, SECTEURS
+from nlu.embedded import EmbeddedBackend
+from nlu.entities import build_gazetteer
+from nlu.normalise import normalise
+from nlu.safety import looks_like_distress
+from nlu.training_data import load_training_data
+
+DATA = load_training_data()
+
+
+def test_every_intent_has_at_least_40_examples() -> None:
+    counts = Counter(e.intent for e in DATA.examples)
+    assert set(counts) == set(INTENTS)
+    assert min(counts.values()) >= 40, counts
+
+
+def test_no_example_is_given_two_intents() -> None:
+    seen: dict[str, str] = {}
+    for example in DATA.examples:
+        key = normalise(example.text)
+        assert seen.setdefault(key, example.intent) == example.intent, example.text
+
+
+@pytest.mark.parametrize("example", DATA.examples, ids=lambda e: e.text[:40])
+def test_every_training_example_parses_to_its_intent(embedded: EmbeddedBackend, example) -> None:
+    assert embedded.parse_sync(example.text).intent.name == example.intent
+
+
+def test_every_annotation_has_a_canonical_value() -> None:
+    gaz = build_gazetteer(DATA)
+    communes = set(gaz.communes)
+    assert len(communes) == 36
+    for example in DATA.examples:
+        for ent in example.entities:
+            span = example.text[ent.start : ent.end]
+            values = {m.value for m in gaz.find(span, about_work=True) if m.entity == ent.entity}
+            assert len(values) == 1, (ent.entity, span)
+            assert values <= (communes if ent.entity == "commune" else set(SECTEURS))
+
+
+def test_the_safety_net_knows_every_distress_example_and_few_others() -> None:
+    missed = [e.text for e in DATA.examples if e.intent == "distress" and not looks_like_distress(normalise(e.text))]
+    assert missed == []
+    false_alarms = [e.text for e in DATA.examples if e.intent != "distress" and looks_like_distress(normalise(e.text))]
+    assert len(false_alarms) <= 5, false_alarms
