@@ -4,8 +4,9 @@ Order of understanding a message:
 
 1. a command (``/profil``) runs its handler;
 2. a button runs the question's answer (if it is still the current question) or an action;
-3. free text: distress first, always (unless the text is word for word a button on screen); then "retour" / "passer"; then the global intents (help, talk to
-   an advisor, stop nudges, delete my data) when the NLU is sure; then the current question's answer;
+3. free text: distress first, always (unless the text is word for word a button on screen); then
+   "retour" / "passer"; then the global intents (help, talk to an advisor, stop nudges, delete my
+   data) when the NLU is sure; then the current question's answer;
    then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
    hesitates; and only then "je n'ai pas compris", said differently the second time, with a person
    offered the third time.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from flows import advisors, handoff
 from flows.buttons import Action, StepAnswer
 from flows.events import BUTTON, COMMAND, MEDIA, TEXT, Button, Event, Outcome, Reply
 from flows.media import answer_media
@@ -88,6 +90,10 @@ class Engine:
             if event.inbox_id is not None and not await uow.inbox.lock_pending(event.inbox_id):
                 # Already handled (a redelivery, a replay after a crash, another process): no second effect.
                 return Outcome(handled_at=now)
+            # A registered advisor is not a young person: their commands, buttons and replies go to
+            # their desk (flows/advisors.py). Looked up at every event: a removed advisor is no more one.
+            if (agent := await advisors.advisor_of(uow, event)) is not None:
+                return await advisors.handle(uow, self.world, event, agent, now)
             person = await uow.people.find_or_create(
                 event.person.channel, event.person.external_id, event.person.chat_id, now
             )
@@ -128,6 +134,10 @@ class Engine:
 
     async def _dispatch(self, t: Turn, outcome: Outcome) -> None:
         event = t.event
+        # An advisor has paused the bot for this person (it forwards, silent), or the person replies to
+        # an advisor's message (it goes to them): flows/handoff.py.
+        if await handoff.before_dispatch(t, outcome):
+            return
         if event.kind == COMMAND:
             await self._on_command(t)
         elif event.kind == BUTTON:
@@ -303,7 +313,8 @@ class Engine:
             t.say("Je n'arrive pas à comprendre, désolé.")
             t.say(
                 "Tu veux parler à une personne de la mission locale ?",
-                buttons=[t.action("Oui, à quelqu'un", "intent", "talk_to_advisor"),
+                # "lost": the hand-off's summary tells the advisor the bot did not understand.
+                buttons=[t.action("Oui, à quelqu'un", "handoff", handoff.LOST),
                          t.action("Non, on continue", "resume")],
             )
             return
