@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -23,6 +24,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.cli_common import fail
 from bot.config import AppConfig
 from bot.delivery import Delivery
+from bot.email_sender import EmailSender, SmtpUrlError
 from bot.housekeeping import schedule_housekeeping
 from bot.runtime import Assistant, open_assistant
 from bot.scheduler import Scheduler, install_jobs
@@ -32,6 +34,7 @@ from bot.telegram_polling import POLL_TIMEOUT, poll
 from bot.telegram_sender import ChatPacer, TelegramSender
 from bot.telegram_updates import ALLOWED_UPDATES
 from bot.telegram_webhook import WebhookServer
+from flows.nudges import run_planning
 
 log = logging.getLogger(__name__)
 WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
@@ -115,8 +118,12 @@ class TelegramBot:
             stack.push_async_callback(application.shutdown)
             bot = application.bot
             sender = TelegramSender(bot, ChatPacer(telegram.per_chat_interval_seconds))
+            try:  # the advisors' e-mail (hand-off summaries) goes through the same outbox when SMTP_URL is set
+                mail = [EmailSender.from_url(cfg.secrets.smtp_url.get_secret_value())] if cfg.secrets.smtp_url else []
+            except SmtpUrlError as error:
+                raise StartError(str(error)) from error
             delivery = Delivery(
-                assistant.db, [sender], assistant.world.clock, batch_size=cfg.settings.delivery.batch_size,
+                assistant.db, [sender, *mail], assistant.world.clock, batch_size=cfg.settings.delivery.batch_size,
                 max_attempts=cfg.settings.delivery.max_attempts, fresh_grace=FRESH_GRACE,
             )
             channel = TelegramChannel(assistant.db, assistant.engine, delivery, sender,
@@ -142,7 +149,8 @@ class TelegramBot:
                     await bot.set_webhook(telegram.webhook_public_url, secret_token=secret,
                                           allowed_updates=list(ALLOWED_UPDATES))
             scheduler = Scheduler(cfg.settings)
-            install_jobs(scheduler, cfg.settings, delivery=delivery)
+            install_jobs(scheduler, cfg.settings, delivery=delivery,
+                         plan_nudges=functools.partial(run_planning, assistant.db, assistant.world))
             scheduler.every(10, "telegram_inbox_retry", channel.retry_pending)
             schedule_housekeeping(scheduler, assistant.db, assistant.world)  # nightly retention purge
             scheduler.start()

@@ -109,7 +109,10 @@ def translate(raw: dict[str, Any], *, inbox_id: int | None = None) -> Incoming:
     if update.edited_message is not None:
         return ForEngine(Event(person, MEDIA, media="edited", **common))
     kind, text, media, command = read_message(message)
-    return ForEngine(Event(person, kind, text=text, media=media, command=command, **common))
+    # Which message it answers: an advisor replying to a hand-off summary relays their answer.
+    replied = message.reply_to_message
+    reply_to = str(replied.message_id) if replied is not None else None
+    return ForEngine(Event(person, kind, text=text, media=media, command=command, reply_to=reply_to, **common))
 
 
 def read_message(message: Message) -> tuple[str, str, str | None, str | None]:

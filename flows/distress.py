@@ -1,8 +1,9 @@
-"""Distress: the emergency numbers first, at once, before anything else."""
+"""Distress: the emergency numbers first, at once, before anything else; then an urgent hand-off."""
 
 from __future__ import annotations
 
-from flows.script import INTENT_HANDLERS, Next, on_intent
+from flows import handoff
+from flows.script import Next, on_intent
 from flows.turn import Turn
 
 NUMBERS = (
@@ -17,9 +18,13 @@ NUMBERS = (
 
 @on_intent("distress")
 async def distress(t: Turn) -> Next:
-    """Say the numbers now; the question in progress waits (asking it now would be deaf)."""
+    """Say the numbers now; the question in progress waits (asking it now would be deaf).
+
+    Then the advisors get an URGENT hand-off, flagged first everywhere, and the person is told in a
+    third message (flows/handoff.py). Even before consent: a life may be at stake (their words are
+    only quoted to the advisors once they agreed to keep them).
+    """
     t.say("Je suis là. Ce que tu vis compte. Si tu es en danger maintenant, appelle le 112.")
-    can_hand_off = "talk_to_advisor" in INTENT_HANDLERS
-    buttons = [t.action("Parler à quelqu'un", "intent", "talk_to_advisor")] if can_hand_off else []
-    t.say(f"Ces numéros répondent tout de suite :\n{NUMBERS}", buttons=buttons)
+    t.say(f"Ces numéros répondent tout de suite :\n{NUMBERS}")
+    await handoff.raise_urgent(t)
     return t.stay()

@@ -30,6 +30,9 @@ class Event:
     message_id: str | None = None  # the channel's id of the message (of the keyboard, for a button)
     key: str = ""  # unique per event (the inbox id); outgoing messages derive their idempotency keys from it
     inbox_id: int | None = None  # marked done in the same transaction as the effects
+    # The channel's id of the message this one answers (Telegram's reply_to_message): an advisor
+    # replying to a hand-off summary, a young person replying to an advisor's message.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ TABLE_LABELS = {
     "appointments": ("rendez-vous", "rendez-vous"),
     "appointment_history": ("changement de rendez-vous", "changements de rendez-vous"),
     "saved_suggestions": ("idée gardée", "idées gardées"),
+    "handoffs": ("demande à un conseiller", "demandes à un conseiller"),
+    "handoff_messages": ("message avec un conseiller", "messages avec un conseiller"),
 }
 NOT_SUMMARISED = {"conversations", "consents"}  # said otherwise (or of no interest) in the summary
 

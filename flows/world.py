@@ -30,3 +30,5 @@ class World:
     nlu: Understanding
     # Capabilities that need more of the world add a typed field with a default here.
     catalogue: Catalogue | None = None  # trainings, jobs, programmes, support services (flows.catalogue)
+    # Hand-off summaries also go to the advisors' e-mail (an "email" sender is running: SMTP_URL is set).
+    email_handoffs: bool = False

@@ -97,7 +97,24 @@ async def _saved_suggestion(uow: UnitOfWork, person: Person, now: dt.datetime) -
     await uow.suggestions.save(person.id, "formation:cap-cuisine-nanterre", "training", "CAP Cuisine à Nanterre", now)
 
 
+async def _nudge_log(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
+    await uow.nudges.record(person_id=person.id, key=f"nudge:{person.id}:inactive:{now.date().isoformat()}",
+                            rule="inactive", anchor=now.date(), due_at=now + dt.timedelta(days=7), now=now)
+
+
+async def _handoff_relay(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
+    # The distress message already opened a hand-off (nobody to send it to here): an advisor answers it.
+    handoff = await uow.handoffs.open_for(person.id) or await uow.handoffs.open(
+        person_id=person.id, structure_id="ml-nanterre", reason="asked", urgent=False, now=now,
+        request="je veux parler à quelqu'un")
+    await uow.handoffs.add_message(handoff, channel="test", kind="relay", now=now,
+                                   text=f"Bonjour {person.first_name}, ici votre conseillère.")
+
+
 FILLERS: dict[str, Filler] = {
+    "handoffs": _handoff_relay,
+    "handoff_messages": _handoff_relay,
+    "nudge_log": _nudge_log,
     "appointments": _appointment,
     "appointment_history": _appointment,
     "saved_suggestions": _saved_suggestion,

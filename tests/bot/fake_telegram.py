@@ -701,11 +701,13 @@ async def running_bot(
     telegram: dict[str, Any] | None = None,
     tick_seconds: float = 0.2,
     webhook_secret: str | None = None,
+    smtp_url: str | None = None,
 ) -> AsyncIterator[Any]:
     """The real Telegram bot (``bot.telegram_app.TelegramBot``) in this event loop, against the fake.
 
     ``nlu=None`` uses the real embedded NLU (``open_assistant``, needs ``data_key``); otherwise the
-    given one (e.g. tests.kit.ScriptedNlu). Pacing is off unless ``telegram`` sets it.
+    given one (e.g. tests.kit.ScriptedNlu). Pacing is off unless ``telegram`` sets it. ``smtp_url``
+    (e.g. a local aiosmtpd server) adds the advisors' e-mail sender, as ``SMTP_URL`` does.
     """
     from bot.config import AppConfig, DatabaseSettings, DeliverySettings, Secrets, Settings, TelegramSettings
     from bot.runtime import Assistant, load_world_data
@@ -721,13 +723,14 @@ async def running_bot(
     settings = Settings(database=DatabaseSettings(url=database_url), telegram=TelegramSettings(**options),
                         delivery=DeliverySettings(tick_seconds=tick_seconds))
     secrets = Secrets(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url,
-                      DATABASE_URL=database_url, WEBHOOK_SECRET=webhook_secret, TREMPLIN_DATA_KEY=data_key)
+                      DATABASE_URL=database_url, WEBHOOK_SECRET=webhook_secret, TREMPLIN_DATA_KEY=data_key,
+                      SMTP_URL=smtp_url)
     cfg = AppConfig(settings=settings, secrets=secrets, config_path=None, root=ROOT)
     assistant = None
     if nlu is not None:
         await asyncio.to_thread(upgrade, cfg.database_url)
         world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),
-                      signer=ButtonSigner(b"test-key"), nlu=nlu)
+                      signer=ButtonSigner(b"test-key"), nlu=nlu, email_handoffs=smtp_url is not None)
         db = Database(cfg.database_url)
         assistant = Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))
     bot = TelegramBot(cfg, assistant=assistant)
