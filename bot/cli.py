@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_advisors import advisors_app
 from bot.cli_catalog import catalog_app
 from bot.cli_common import config_of, fail
 from bot.cli_data import data_app
 from bot.cli_nlu import nlu_app
+from bot.cli_nudges import nudges_app
 from bot.cli_slots import slots_app
 from bot.config import ConfigError, load_settings
 from bot.logs import setup_logging
@@ -29,6 +31,8 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(data_app, name="data")
 app.add_typer(slots_app, name="slots")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(nudges_app, name="nudges")
+app.add_typer(advisors_app, name="advisors")
 
 
 @app.callback()

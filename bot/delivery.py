@@ -69,6 +69,17 @@ def allowed(person: Person | None, category: str) -> bool:
     return True
 
 
+def _active_since(person: Person | None, message: OutboxMessage) -> bool:
+    """The person wrote (or pressed a button) after this nudge was planned: it is no longer relevant."""
+    return person is not None and person.last_seen_at > message.created_at
+
+
+async def _own_chat(uow: UnitOfWork, message: OutboxMessage) -> bool:
+    """The message went to its person's own chat (not to an advisor's, about them)."""
+    person = await uow.people.get(message.person_id) if message.person_id is not None else None
+    return person is not None and (person.channel, person.chat_id) == (message.channel, message.chat_id)
+
+
 class Delivery:
     """Sends what is due in the outbox through the registered senders."""
 
@@ -159,7 +170,10 @@ class Delivery:
         kept = []
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
+                # A reminder whose appointment has started, a nudge whose allowed hours are over.
                 await uow.outbox.mark_final(row.id, DROPPED, "no longer relevant")
+            elif row.category == NUDGE and _active_since(people.get(row.person_id or 0), row):
+                await uow.outbox.mark_final(row.id, DROPPED, "the person was active since it was planned")
             elif row.person_id is not None and not allowed(people.get(row.person_id), row.category):
                 await uow.outbox.mark_final(row.id, CANCELLED, "the person does not want it")
             elif row.channel not in self.senders:
@@ -211,7 +225,9 @@ class Delivery:
                     continue
                 if error is not None and error.blocked:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
-                    if message.person_id is not None:
+                    # Only the person's own chat refusing makes them unreachable: a message about them
+                    # to an advisor who blocked the bot says nothing about the young person.
+                    if message.person_id is not None and await _own_chat(uow, message):
                         await uow.people.mark_unreachable(message.person_id, now)
                         await uow.outbox.cancel_pending(person_id=message.person_id, categories=[NUDGE, APPOINTMENT])
                 elif error is not None and error.retry_after is not None:

@@ -57,6 +57,8 @@ async def run_housekeeping(db: Database, world: World, *, batch: int = 200) -> H
             report.ran = False
             return report
         report.messages = await uow.messages.purge_before(now - dt.timedelta(days=retention.message_text_days))
+        # Hand-off texts (the words that started one, advisors' relayed answers) follow the same period.
+        report.messages += await uow.handoffs.forget_texts_before(now - dt.timedelta(days=retention.message_text_days))
         processed_before = now - dt.timedelta(days=retention.processed_updates_days)
         report.inbox = await uow.inbox.purge_processed(processed_before)
         report.outbox = await uow.outbox.purge_sent(processed_before)

@@ -12,6 +12,7 @@ job, as bot/telegram_app.py does for the inbox retry).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,7 @@ from bot.delivery import Delivery
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[Any]]
+NUDGE_PLANNING_SECONDS = 300  # nudges count in days: planning every 5 minutes is on time
 
 
 class Scheduler:
@@ -32,8 +34,9 @@ class Scheduler:
         self.aps = AsyncIOScheduler(timezone=settings.tz)
         self._running: dict[str, asyncio.Task[Any]] = {}
 
-    def every(self, seconds: float, name: str, job: Job) -> None:
-        """Run ``job`` every ``seconds``; a failure is logged and the next tick tries again."""
+    def every(self, seconds: float, name: str, job: Job, *, now: bool = False) -> None:
+        """Run ``job`` every ``seconds`` (and once at start with ``now``); a failure is logged and the
+        next tick tries again."""
 
         async def tick() -> None:
             if name in self._running:  # the previous tick is still at work (a long delivery)
@@ -49,8 +52,9 @@ class Scheduler:
                 self._running.pop(name, None)
 
         # max_instances > 1 so that APScheduler does not warn at each overlap: ``tick`` skips them itself.
+        first = {"next_run_time": dt.datetime.now(self.aps.timezone)} if now else {}
         self.aps.add_job(tick, "interval", seconds=seconds, id=name, name=name, max_instances=3, coalesce=True,
-                         misfire_grace_time=max(1, int(seconds)))
+                         misfire_grace_time=max(1, int(seconds)), **first)
 
     def start(self) -> None:
         """Start ticking (inside the running event loop)."""
@@ -67,9 +71,14 @@ class Scheduler:
         self.aps.shutdown(wait=False)
 
 
-def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery) -> None:
+def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery, plan_nudges: Job | None = None
+                 ) -> None:
     """The jobs every bot process runs."""
     # Planned messages (reminders, nudges, advisor notices), retries and leftovers of a crash.
     scheduler.every(settings.delivery.tick_seconds, "deliver_due", delivery.deliver_due)
+    # Inactivity nudges become outbox rows (flows/nudges.py); on PostgreSQL one process plans at a time
+    # (leader lock), and the keys make a second planning harmless anyway. Once at start, then regularly.
+    if plan_nudges is not None:
+        scheduler.every(NUDGE_PLANNING_SECONDS, "plan_nudges", plan_nudges, now=True)
     # Add jobs here, one line each (housekeeping: retention purge, digests...). A job that must run in
     # one process only takes ``uow.try_leader_lock(...)`` in its own transaction.

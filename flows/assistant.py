@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flows import booking, distress, help, home, onboarding, privacy, profile, suggestions  # noqa: F401  (registration on import)
+from flows import (  # noqa: F401  (registration on import)
+    advisors,
+    booking,
+    distress,
+    handoff,
+    help,
+    home,
+    nudges,
+    onboarding,
+    privacy,
+    profile,
+    reminders,
+    suggestions,
+)
 from flows.engine import Engine
 from flows.world import World
 from storage.db import Database

@@ -76,10 +76,11 @@ async def appointment_changed(
     when the appointment moved or was cancelled, drops the messages still planned about it (their
     ``appointment_id`` is set).
 
-    Reminders plug in here: on BOOKED and MOVED, plan them with ``t.plan(..., appointment_id=
-    appointment.id)`` and keys built from ``appointment.id`` and ``appointment.sequence`` (a move
-    bumps the sequence, so the new reminders never collide with the cancelled ones). The advisors'
-    "venu" / "absent" buttons call this with STATUS_CHANGED after ``uow.appointments.set_status``.
+    Reminders plug in here (``flows.reminders.on_appointment_changed``, called last): on BOOKED and MOVED
+    they are planned with ``appointment_id=appointment.id`` and keys built from ``appointment.id`` and
+    ``appointment.sequence`` (a move bumps the sequence, so the new reminders never collide with the
+    cancelled ones); a no-show plans "on replanifie ?". The advisors' "venu" / "absent" buttons call
+    this with STATUS_CHANGED after ``uow.appointments.set_status``.
     """
     await t.uow.appointments.record(
         appointment, event=change, by=by, now=t.now, previous_status=previous_status,
@@ -87,6 +88,14 @@ async def appointment_changed(
     )
     if change in (MOVED, CANCELLED):
         await t.uow.outbox.cancel_pending(appointment_id=appointment.id)
+    if change == BOOKED:  # the advisors get the summary that prepares it (flows/handoff.py)
+        from flows.handoff import prepare_appointment
+
+        await prepare_appointment(t, appointment)
+    # Reminders, follow-up, "on replanifie ?" after a no-show (imported here: reminders build on booking).
+    from flows.reminders import on_appointment_changed
+
+    await on_appointment_changed(t, appointment, change)
 
 
 # --- Words --------------------------------------------------------------------------------------

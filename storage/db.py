@@ -15,8 +15,10 @@ from storage.appointments import AppointmentsRepository
 from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
 from storage.erasure import PersonalDataRepository
+from storage.handoffs import HandoffsRepository
 from storage.inbox import InboxRepository
 from storage.message_log import MessageLogRepository
+from storage.nudges import NudgesRepository
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.stats import StatsRepository
@@ -93,6 +95,16 @@ class UnitOfWork:
     def suggestions(self) -> SuggestionsRepository:
         """Suggestions a person saved ("ça m'intéresse"); ``for_person`` feeds the hand-off summary."""
         return SuggestionsRepository(self.session)
+
+    @cached_property
+    def nudges(self) -> NudgesRepository:
+        """The log of inactivity nudges, and the search for people to nudge (flows/nudges.py)."""
+        return NudgesRepository(self.session)
+
+    @cached_property
+    def handoffs(self) -> HandoffsRepository:
+        """Hand-offs to advisors, and the messages sent about them (flows/handoff.py, flows/advisors.py)."""
+        return HandoffsRepository(self.session)
 
 
 class Database:

@@ -4,8 +4,10 @@ from storage import (
     appointments,
     consents,
     conversations,
+    handoffs,
     inbox,
     message_log,
+    nudges,
     outbox,
     people,
     stats,
@@ -15,6 +17,7 @@ from storage import (
 from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
-MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions)
+MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
+           handoffs, nudges)
 
 metadata = Base.metadata
