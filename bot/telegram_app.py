@@ -55,8 +55,11 @@ def build_application(cfg: AppConfig) -> Application:
         ApplicationBuilder()
         .token(token.get_secret_value())
         .updater(None)
-        .rate_limiter(AIORateLimiter(overall_max_rate=telegram.overall_per_second, overall_time_period=1,
-                                     max_retries=0))  # a 429 goes back to the outbox, which waits
+        # A bucket of one call refilled every 1/rate s: a steady cap with no start-up burst (a bucket of
+        # `rate` calls per second lets up to twice the rate through in one second). A 429 goes back to
+        # the outbox, which waits.
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / telegram.overall_per_second,
+                                     max_retries=0))
         .connection_pool_size(64)
         .connect_timeout(10)
         .read_timeout(20)

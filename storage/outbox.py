@@ -126,14 +126,16 @@ class OutboxRepository:
         query = query.order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
         return await self._take(query, now)
 
-    async def claim(self, ids: Iterable[int], now: dt.datetime) -> list[OutboxMessage]:
-        """Take these pending messages (just written by this process) for immediate delivery."""
+    async def claim(self, ids: Iterable[int], now: dt.datetime, channels: Iterable[str]) -> list[OutboxMessage]:
+        """Take these pending messages (just written by this process) for immediate delivery, on the
+        channels this process can send on (others stay queued for the process that can)."""
         ids = list(ids)
         if not ids:
             return []
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, OutboxMessage.due_at <= now,
+                   OutboxMessage.channel.in_(list(channels)))
             .order_by(OutboxMessage.id)
         )
         return await self._take(query, now)

@@ -42,7 +42,7 @@ async def test_start_handles_recorded_updates_sends_leftovers_and_resumes_after(
                                        payload={"text": "Première réponse", "buttons": []}, due_at=now, now=now)
         await uow.outbox.add(key="old:1", channel="telegram", chat_id=str(KARIM.id), kind="reply",
                              payload={"text": "Deuxième réponse", "buttons": []}, due_at=now, now=now)
-        await uow.outbox.claim([claimed], now)
+        await uow.outbox.claim([claimed], now, ["telegram"])
         assert (await uow.outbox.get(claimed)).status == SENDING  # type: ignore[union-attr]
     await db.dispose()
 
