@@ -37,6 +37,7 @@ TABLE_LABELS = {
     "saved_suggestions": ("idée gardée", "idées gardées"),
     "handoffs": ("demande à un conseiller", "demandes à un conseiller"),
     "handoff_messages": ("message avec un conseiller", "messages avec un conseiller"),
+    "nudge_log": ("petit message de relance", "petits messages de relance"),
 }
 NOT_SUMMARISED = {"conversations", "consents"}  # said otherwise (or of no interest) in the summary
 
