@@ -16,17 +16,11 @@ started a conversation with the bot (/start) for it to be able to write to them.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import config_of, fail
-from bot.config import AppConfig
-from flows.opening_hours import sync_territory
-from flows.territory import load_territory
-from storage import Database
-from storage.migrate import upgrade
+from bot.cli_common import config_of, fail, run_in_transaction
 from storage.structures import AgentConflict
 
 advisors_app = typer.Typer(help="Advisors: who receives hand-offs and may use the advisor commands.",
@@ -36,27 +30,6 @@ TelegramId = Annotated[int | None, typer.Option("--telegram-id", min=1, help="Th
 Email = Annotated[str | None, typer.Option("--email", help="The advisor's work e-mail (hand-off summaries).")]
 
 
-async def _open(cfg: AppConfig) -> Database:
-    """The database, migrated when configured so, with the structures of the data files."""
-    territory = load_territory(cfg.path(cfg.settings.data.communes), cfg.path(cfg.settings.data.missions_locales))
-    if cfg.settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, cfg.database_url)
-    db = Database(cfg.database_url, echo=cfg.settings.database.echo)
-    async with db.transaction() as uow:
-        await sync_territory(uow, territory)
-    return db
-
-
-def _run(cfg: AppConfig, work: Any) -> Any:
-    async def run() -> Any:
-        db = await _open(cfg)
-        try:
-            async with db.transaction() as uow:
-                return await work(uow)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
 
 
 def _check_email(email: str | None) -> str | None:
@@ -100,7 +73,7 @@ def add(
         return (f"Advisor {agent.id} ({agent.display_name}) of {agent.structure_id}: Telegram {agent.telegram_id}, "
                 f"e-mail {agent.email or '-'}.{warning}")
 
-    typer.echo(_run(cfg, work))
+    typer.echo(run_in_transaction(cfg, work))
 
 
 @advisors_app.command("list")
@@ -115,7 +88,7 @@ def list_(
         agents = [a for a in await uow.structures.agents(structure) if a.telegram_id is not None]
         return [f"{a.id}\t{a.structure_id}\t{a.display_name}\t{a.telegram_id}\t{a.email or '-'}" for a in agents]
 
-    lines = _run(cfg, work)
+    lines = run_in_transaction(cfg, work)
     if not lines:
         typer.echo(f"No advisor registered for {structure}." if structure
                    else "No advisor registered. Add one: tremplin advisors add")
@@ -144,4 +117,4 @@ def remove(ctx: typer.Context, telegram_id: TelegramId = None, email: Email = No
         await uow.session.flush()
         return f"Advisor {agent.id} ({agent.display_name}) removed: no advisor commands, no more hand-offs."
 
-    typer.echo(_run(cfg, work))
+    typer.echo(run_in_transaction(cfg, work))

@@ -21,8 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import config_of, fail
-from bot.config import AppConfig
+from bot.cli_common import config_of, fail, open_world
 
 data_app = typer.Typer(help="Personal data: key, retention, access and erasure requests.", no_args_is_help=True)
 
@@ -30,32 +29,7 @@ PersonOption = Annotated[int | None, typer.Option("--person", help="The person's
 TelegramOption = Annotated[str | None, typer.Option("--telegram-id", help="The person's Telegram user id.")]
 
 
-class _NoUnderstanding:
-    """The data commands read no message: the NLU is not loaded (it is slow to start)."""
-
-    async def parse(self, text: str, now: Any = None) -> Any:
-        raise RuntimeError("the data commands do not understand messages")
-
-
-async def _open(cfg: AppConfig) -> tuple[Any, Any]:
-    """Keys, schema, database and a world without NLU (enough for the erasure hooks)."""
-    from bot.keys import install_keys
-    from bot.runtime import load_world_data  # also registers every capability's erasure hooks
-    from flows.buttons import ButtonSigner
-    from flows.clock import SystemClock
-    from flows.world import World
-    from storage import Database
-    from storage.migrate import upgrade
-
-    button_key = install_keys(cfg)
-    if cfg.settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, cfg.database_url)
-    world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),
-                  signer=ButtonSigner(button_key), nlu=_NoUnderstanding())
-    return Database(cfg.database_url), world
-
-
-async def _find(uow: Any, person: int | None, telegram_id: str | None) -> Any:
+async def find_person(uow: Any, person: int | None, telegram_id: str | None) -> Any:
     if (person is None) == (telegram_id is None):
         fail("Give exactly one of --person ID or --telegram-id ID.")
     found = await uow.people.get(person) if person is not None else await uow.people.find("telegram", telegram_id)
@@ -110,7 +84,7 @@ def purge(ctx: typer.Context) -> None:
     from bot.housekeeping import run_housekeeping
 
     async def go() -> str:
-        db, world = await _open(config_of(ctx))
+        db, world = await open_world(config_of(ctx))
         try:
             return str(await run_housekeeping(db, world))
         finally:
@@ -130,10 +104,10 @@ def export(
     from flows.privacy import export_document
 
     async def go() -> bytes:
-        db, world = await _open(config_of(ctx))
+        db, world = await open_world(config_of(ctx))
         try:
             async with db.transaction() as uow:
-                found = await _find(uow, person, telegram_id)
+                found = await find_person(uow, person, telegram_id)
                 exported = await uow.personal_data.export(found.id) or {}
             return export_document(world.settings, exported, world.clock.now()).content
         finally:
@@ -161,10 +135,10 @@ def erase(
     from storage.erasure import find_traces
 
     async def go() -> None:
-        db, world = await _open(config_of(ctx))
+        db, world = await open_world(config_of(ctx))
         try:
             async with db.transaction() as uow:
-                found = await _find(uow, person, telegram_id)
+                found = await find_person(uow, person, telegram_id)
                 person_id, needles = found.id, [found.external_id, found.chat_id, found.first_name or ""]
             if not yes:
                 typer.confirm(f"Erase person {person_id} and everything about them? This cannot be undone", abort=True)

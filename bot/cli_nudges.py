@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import config_of
-from bot.cli_data import PersonOption, TelegramOption, _find, _open
+from bot.cli_common import config_of, open_world
+from bot.cli_data import PersonOption, TelegramOption, find_person
 
 nudges_app = typer.Typer(help="Reminders and nudges: pause or resume one person, plan now, counts.",
                          no_args_is_help=True)
@@ -28,10 +28,10 @@ def _pause(ctx: typer.Context, person: int | None, telegram_id: str | None, by: 
     from flows.nudges import pause_nudges
 
     async def go() -> tuple[int, bool]:
-        db, _ = await _open(config_of(ctx))
+        db, _ = await open_world(config_of(ctx))
         try:
             async with db.transaction() as uow:
-                found = await _find(uow, person, telegram_id)
+                found = await find_person(uow, person, telegram_id)
                 return found.id, await pause_nudges(uow, found, by=by, paused=paused)
         finally:
             await db.dispose()
@@ -62,7 +62,7 @@ def plan(ctx: typer.Context) -> None:
     from flows.nudges import run_planning
 
     async def go() -> str:
-        db, world = await _open(config_of(ctx))
+        db, world = await open_world(config_of(ctx))
         try:
             return str(await run_planning(db, world))
         finally:
@@ -79,7 +79,7 @@ def status(ctx: typer.Context) -> None:
     from storage.outbox import APPOINTMENT, NUDGE, OutboxMessage
 
     async def go() -> list[Any]:
-        db, _ = await _open(config_of(ctx))
+        db, _ = await open_world(config_of(ctx))
         try:
             async with db.transaction() as uow:
                 rows = await uow.session.execute(

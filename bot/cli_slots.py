@@ -17,29 +17,14 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import config_of, fail
-from bot.config import AppConfig
+from bot.cli_common import config_of, fail, open_database
 from flows import agenda
 from flows.datafile import DataFileError
 from flows.formatting import clock, day
-from flows.opening_hours import ImportReport, import_agenda, read_agenda_file, sync_territory
+from flows.opening_hours import ImportReport, import_agenda, read_agenda_file
 from flows.slots import Slot
-from flows.territory import load_territory
-from storage import Database
-from storage.migrate import upgrade
 
 slots_app = typer.Typer(help="Opening hours of the missions locales, and their free slots.", no_args_is_help=True)
-
-
-async def _open(cfg: AppConfig) -> Database:
-    """The database, migrated when configured so, with the structures and lieux of the data files."""
-    territory = load_territory(cfg.path(cfg.settings.data.communes), cfg.path(cfg.settings.data.missions_locales))
-    if cfg.settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, cfg.database_url)
-    db = Database(cfg.database_url, echo=cfg.settings.database.echo)
-    async with db.transaction() as uow:
-        await sync_territory(uow, territory)
-    return db
 
 
 @slots_app.command("import")
@@ -58,7 +43,7 @@ def import_command(
         fail(str(exc))
 
     async def run() -> ImportReport:
-        db = await _open(cfg)
+        db = await open_database(cfg)
         try:
             async with db.transaction() as uow:
                 return await import_agenda(uow, parsed, cfg.settings.tz, prune=prune)
@@ -92,7 +77,7 @@ def list_command(
     until = dt.datetime.combine(first_day + dt.timedelta(days=days), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
 
     async def run() -> list[str]:
-        db = await _open(cfg)
+        db = await open_database(cfg)
         try:
             async with db.transaction() as uow:
                 found = await uow.structures.structure(structure)

@@ -16,8 +16,8 @@ def setup_logging(level: str) -> None:
         force=True,
     )
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
-    for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio",
-                  "alembic.runtime.plugins"):
+    # Alembic says "Context impl SQLiteImpl" at every start; `tremplin db upgrade` reports what it did.
+    for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     # SQLAlchemy logs statements at INFO and result rows (first names, chat ids) at DEBUG: warnings only
     # (database.echo still shows the statements, with their values hidden: storage.db). python-telegram-bot

@@ -68,7 +68,14 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         catalogue=catalogue,
         email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then
     )
-    db = Database(cfg.database_url, echo=cfg.settings.database.echo)
-    async with db.transaction() as uow:  # structures and lieux mirrored; seed agendas if none (idempotent)
-        await seed_agenda(uow, territory, cfg.path(cfg.settings.data.opening_hours), cfg.settings.tz)
+    db = await open_database(cfg, territory)
     return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))
+
+
+async def open_database(cfg: AppConfig, territory: Territory) -> Database:
+    """The database with the structures and lieux of the data files, and the example agendas seeded
+    when it has none (idempotent). The schema must be up to date."""
+    db = Database(cfg.database_url, echo=cfg.settings.database.echo)
+    async with db.transaction() as uow:
+        await seed_agenda(uow, territory, cfg.path(cfg.settings.data.opening_hours), cfg.settings.tz)
+    return db
