@@ -105,6 +105,25 @@ class Delivery:
         # its commit); the periodic tick only picks them up if that process did not.
         self.fresh_grace = fresh_grace
         self._slots = asyncio.Semaphore(concurrency)
+        # Results waiting to be recorded, and the task writing them (see _record).
+        self._unrecorded: list[tuple[list[_Result], asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels this delivery can send on."""
+        return frozenset(self.senders)
+
+    async def send(self, messages: Sequence[OutboxMessage]) -> int:
+        """Send replies the engine wrote already taken for delivery (``Engine.handle(send_now=...)``).
+
+        Nothing to claim, and nothing to check: a reply to what the person just did is always wanted
+        (``ESSENTIAL``, no expiry). Only the results are recorded.
+        """
+        if not messages:
+            return 0
+        await self._send_and_record(list(messages))
+        return len(messages)
 
     async def deliver(self, ids: Iterable[int]) -> int:
         """Send these messages now (the replies just written by the engine)."""
@@ -156,6 +175,10 @@ class Delivery:
             rows = await self._still_wanted(uow, rows, now)
         if not rows:
             return 0
+        await self._send_and_record(rows)
+        return len(rows)
+
+    async def _send_and_record(self, rows: list[OutboxMessage]) -> None:
         by_chat: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             by_chat[(row.channel, row.chat_id)].append(row)
@@ -163,10 +186,11 @@ class Delivery:
         groups = await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
         results = [result for group in groups for result in group]
         await self._record(results)
-        return len(rows)
 
     async def _still_wanted(self, uow: UnitOfWork, rows: list[OutboxMessage], now: dt.datetime) -> list[OutboxMessage]:
-        people = {p.id: p for p in await uow.people.many({r.person_id for r in rows if r.person_id})}
+        # Essential messages (replies, above all) go whatever the person's choices: no need to read them.
+        people = {p.id: p for p in await uow.people.many({r.person_id for r in rows
+                                                          if r.person_id and r.category != ESSENTIAL})}
         kept = []
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
@@ -206,13 +230,41 @@ class Delivery:
         return results
 
     async def _record(self, results: list[_Result]) -> None:
+        """Record these results; returns once they are committed.
+
+        Results that arrive while a transaction is being written wait for the next one, which takes all
+        of them: under load, one transaction records what many chats sent (a "group commit"). A message
+        sent but not yet recorded when the process dies is released and sent once more, as before.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((results, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_waiting(), name="delivery-record")
+        await done
+
+    async def _record_waiting(self) -> None:
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            try:
+                await self._write_results([result for results, _ in batch for result in results])
+            except Exception as error:  # each caller hears of it, as if it had written alone
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _write_results(self, results: list[_Result]) -> None:
         now = self.clock.now()
         retry_at: dict[tuple[str, str], dt.datetime] = {}  # when a chat's failed message is tried again
         async with self.db.transaction() as uow:
+            await uow.outbox.mark_sent_many([(r.message, r.external_id) for r in results
+                                             if r.error is None and r.crashed is None], now)
             for result in results:
                 message = result.message
                 if result.error is None and result.crashed is None:
-                    await uow.outbox.mark_sent(message.id, now, result.external_id)
                     continue
                 error = result.error
                 reason = str(error) if error else f"crash: {result.crashed}"

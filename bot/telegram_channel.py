@@ -74,14 +74,13 @@ class TelegramChannel:
         Nothing about a group or channel is kept: only its update id, to recognise a redelivery.
         """
         now = self.clock.now()
-        new: list[tuple[int, dict[str, Any]]] = []
-        async with self.db.transaction() as uow:
-            for update in updates:
-                _, private = chat_of(update)
-                inbox_id = await uow.inbox.record(SOURCE, int(update["update_id"]), update if private else None, now)
-                if inbox_id is not None:
-                    new.append((inbox_id, update))
-        for inbox_id, update in new:
+        updates = list(updates)
+        async with self.db.transaction() as uow:  # the whole batch in one statement
+            recorded = await uow.inbox.record_many(
+                SOURCE, [(int(u["update_id"]), u if chat_of(u)[1] else None) for u in updates], now
+            )
+        new = [(recorded[int(u["update_id"])], u) for u in updates if int(u["update_id"]) in recorded]
+        for inbox_id, update in new:  # in the order Telegram gave them: each chat's updates stay in order
             self.dispatch(inbox_id, update)
         return len(new)
 
@@ -170,7 +169,8 @@ class TelegramChannel:
         event = incoming.event
         try:
             async with self._slots:  # not held while sending: pacing waits must not block other chats
-                outcome = await self.engine.handle(event)
+                # The replies come back already taken for delivery: sent right below, by this worker.
+                outcome = await self.engine.handle(event, send_now=self.delivery.channels)
         except Exception:
             # The transaction was rolled back: the update is still pending and will be tried again.
             log.exception("handling inbox update %s failed", inbox_id)
@@ -182,7 +182,8 @@ class TelegramChannel:
             await self.sender.answer_button(incoming.callback_query_id, outcome.ack)
         if outcome.clear_keyboard and event.message_id:
             await self.sender.remove_keyboard(event.person.chat_id, event.message_id)
-        await self.delivery.deliver(outcome.outbox_ids)
+        await self.delivery.send(outcome.to_send)
+        await self.delivery.deliver(outcome.outbox_ids)  # planned for now, or for other chats
 
     async def _failed(self, inbox_id: int, event: Event) -> None:
         """Count the attempt; the last one sets the update aside and tells the person."""

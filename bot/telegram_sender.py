@@ -15,10 +15,11 @@ import logging
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.delivery import SendError
 from bot.telegram_updates import CHANNEL, MAX_TEXT
@@ -26,6 +27,9 @@ from flows.events import Button, Reply
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
+# The calls of the hot path are made with Bot.do_api_request on purpose (TelegramSender._call).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(sendMessage|editMessageText|editMessageReplyMarkup|"
+                        r"answerCallbackQuery)'", category=PTBUserWarning)
 MAX_CAPTION = 1024
 NOT_MODIFIED = "message is not modified"
 EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "there is no text in the message to edit")
@@ -86,6 +90,13 @@ def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | 
                                  for row in buttons])
 
 
+def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, Any] | None:
+    """The same keyboard as the Bot API's JSON, for the calls made with ``_call``."""
+    if not buttons:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row] for row in buttons]}
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Pieces of at most ``limit`` characters, cut at a line break or a space when possible."""
     pieces = []
@@ -132,6 +143,15 @@ class TelegramSender:
         self.bot = bot
         self.pacer = pacer
 
+    async def _call(self, method: str, **fields: Any) -> Any:
+        """A Bot API call of the hot path (a reply, an edit, a button answered), answered as raw JSON.
+
+        It goes through PTB all the same (rate limiter, timeouts, Telegram's errors as ``RetryAfter``,
+        ``Forbidden``, ``BadRequest``...), but without building a ``Message`` object from each answer:
+        that costs more CPU than the call itself, and only the message id is read (bench/README.md).
+        """
+        return await self.bot.do_api_request(method, api_kwargs={k: v for k, v in fields.items() if v is not None})
+
     async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | None:
         """Send or edit one message; returns Telegram's message id."""
         try:
@@ -151,8 +171,8 @@ class TelegramSender:
         """Edit in place; None when the message cannot be edited any more (then a new one is sent)."""
         try:
             async with self.pacer.turn(chat_id):
-                await self.bot.edit_message_text(reply.text, chat_id=chat_id, message_id=message_id,
-                                                 reply_markup=keyboard(reply.buttons))
+                await self._call("editMessageText", chat_id=chat_id, message_id=message_id, text=reply.text,
+                                 reply_markup=keyboard_json(reply.buttons))
         except BadRequest as error:
             reason = error.message.lower()
             if NOT_MODIFIED in reason:
@@ -164,14 +184,13 @@ class TelegramSender:
 
     async def _send_text(self, chat_id: str, reply: Reply) -> str:
         pieces = split_text(reply.text or "…")
-        sent: Message | None = None
+        sent: dict[str, Any] = {}
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             async with self.pacer.turn(chat_id):
-                sent = await self.bot.send_message(chat_id, piece,
-                                                   reply_markup=keyboard(reply.buttons) if last else None)
-        assert sent is not None
-        return str(sent.message_id)
+                sent = await self._call("sendMessage", chat_id=chat_id, text=piece,
+                                        reply_markup=keyboard_json(reply.buttons) if last else None)
+        return str(sent["message_id"])
 
     async def _send_document(self, chat_id: str, reply: Reply) -> str:
         document = reply.document
@@ -191,14 +210,14 @@ class TelegramSender:
     async def remove_keyboard(self, chat_id: str, message_id: str) -> None:
         """Take the buttons off a message that was answered (best effort: it is only tidiness)."""
         try:
-            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=int(message_id), reply_markup=None)
+            await self._call("editMessageReplyMarkup", chat_id=chat_id, message_id=int(message_id))
         except TelegramError as error:
             log.debug("keyboard not removed: %s", type(error).__name__)
 
     async def answer_button(self, callback_query_id: str, text: str | None) -> None:
         """Stop the button's spinner (Telegram asks for it every time), with a short note if any."""
         try:
-            await self.bot.answer_callback_query(callback_query_id, text=text)
+            await self._call("answerCallbackQuery", callback_query_id=callback_query_id, text=text)
         except TelegramError as error:  # e.g. "query is too old" after a restart: nothing to do
             log.debug("button not answered: %s", type(error).__name__)
 

@@ -15,7 +15,7 @@ Order of understanding a message:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from flows import advisors, handoff
 from flows.buttons import Action, StepAnswer
@@ -39,7 +39,7 @@ from flows.turn import OPTIONS_KEY, Turn, reply_payload
 from flows.world import World
 from nlu.result import ParseResult
 from storage.db import Database
-from storage.outbox import FAREWELL
+from storage.outbox import FAREWELL, NewReply
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,13 @@ class Engine:
         self.db = db
         self.world = world
 
-    async def handle(self, event: Event) -> Outcome:
-        """Handle one event; the replies are in the outbox when this returns (not yet sent)."""
+    async def handle(self, event: Event, *, send_now: Collection[str] = ()) -> Outcome:
+        """Handle one event; the replies are in the outbox when this returns (not yet sent).
+
+        ``send_now``: the channels whose replies the caller sends as soon as this returns (a Telegram
+        worker). On them the replies are written already taken for delivery and come back in
+        ``Outcome.to_send``; otherwise their ids are in ``Outcome.outbox_ids``, for ``Delivery.deliver``.
+        """
         now = self.world.clock.now()
         parsed = None
         if event.kind == TEXT and event.text.strip() and not event.text.startswith("/"):
@@ -97,8 +102,11 @@ class Engine:
             person = await uow.people.find_or_create(
                 event.person.channel, event.person.external_id, event.person.chat_id, now
             )
-            await uow.lock_person(person.id)
-            await uow.session.refresh(person)
+            if await uow.lock_person(person.id):
+                await uow.session.refresh(person)  # another process may have changed it while we waited
+            # Set now rather than at the end: the step's own change of the profile, if any, writes it in the
+            # same UPDATE (nothing during the turn reads the previous value).
+            person.last_seen_at = now
             conversation = await uow.conversations.load(person.id, now)
             pressed = self.world.signer.read(person.id, event.payload) if event.payload else None
             turn = Turn(event=event, person=person, conversation=conversation, uow=uow, world=self.world,
@@ -109,17 +117,20 @@ class Engine:
             if not turn.erased:
                 if parsed is not None and person.consent_at is not None:
                     await uow.messages.add(person.id, "in", event.text[:4096], parsed.intent.name, now)
-                person.last_seen_at = now
                 conversation.updated_at = now
                 await uow.conversations.save(conversation)
-            for index, (reply, edit_of) in enumerate(turn.replies):
-                message_id = await uow.outbox.add(
-                    key=f"{event.key}:{index}", channel=event.person.channel, chat_id=event.person.chat_id,
-                    kind=FAREWELL if turn.erased else "reply", payload=reply_payload(reply, edit_of), due_at=now,
-                    now=now, person_id=person_id,
-                )
-                if message_id is not None:
-                    outcome.outbox_ids.append(message_id)
+            kind = FAREWELL if turn.erased else "reply"
+            claimed = event.person.channel in send_now
+            written = await uow.outbox.add_replies(
+                [NewReply(f"{event.key}:{index}", kind, reply_payload(reply, edit_of))
+                 for index, (reply, edit_of) in enumerate(turn.replies)],
+                channel=event.person.channel, chat_id=event.person.chat_id, now=now, person_id=person_id,
+                claimed=claimed,
+            )
+            if claimed:
+                outcome.to_send.extend(written)
+            else:
+                outcome.outbox_ids.extend(message.id for message in written)
             outcome.outbox_ids.extend(turn.planned)
             if event.inbox_id is not None:
                 await uow.inbox.mark_done(event.inbox_id, person_id, now)

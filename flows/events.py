@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 TEXT, BUTTON, COMMAND, MEDIA = "text", "button", "command", "media"
 
@@ -66,6 +67,9 @@ class Outcome:
     """What handling an event produced: the outbox rows to deliver now, and a short acknowledgement."""
 
     outbox_ids: list[int] = field(default_factory=list)
+    # The replies written already taken for delivery (``Engine.handle(send_now=...)``): outbox rows
+    # (storage.outbox.OutboxMessage) for the caller to send at once, in order.
+    to_send: list[Any] = field(default_factory=list)
     ack: str | None = None  # shown by the channel for a button press ("C'est noté")
     clear_keyboard: bool = False  # the pressed keyboard should disappear
     handled_at: dt.datetime | None = None

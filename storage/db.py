@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_inline
 from storage.appointments import AppointmentsRepository
 from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
@@ -37,13 +38,17 @@ class UnitOfWork:
         """``sqlite`` or ``postgresql``."""
         return self.session.bind.dialect.name
 
-    async def lock_person(self, person_id: int) -> None:
+    async def lock_person(self, person_id: int) -> bool:
         """Handle one person's messages one at a time across processes (PostgreSQL advisory lock).
 
-        On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE).
+        Returns whether a lock was taken, i.e. whether what was read of the person before may have changed
+        while waiting for it (then read it again). On SQLite every write transaction is already exclusive
+        (BEGIN IMMEDIATE): nothing to take, and nothing read since the BEGIN can be stale.
         """
         if self.dialect == "postgresql":
             await self.session.execute(text("SELECT pg_advisory_xact_lock(1, :id)"), {"id": person_id})
+            return True
+        return False
 
     async def try_leader_lock(self, job: int) -> bool:
         """True in the one process that should run a once-only job now (PostgreSQL); always True on SQLite."""
@@ -116,7 +121,8 @@ class Database:
         # hide_parameters: SQL logs and database errors never carry the values (names, ids, texts).
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            # sqlite3 called inline rather than through aiosqlite's thread: storage/sqlite_inline.py says why.
+            kwargs["async_creator"] = sqlite_inline.creator(make_url(url).database or ":memory:", timeout=30)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -141,9 +147,9 @@ class Database:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take over BEGIN from the driver so that every transaction starts IMMEDIATE (a writer at once):
-        # a reader that later writes would otherwise fail with "database is locked" across processes.
-        dbapi_connection.isolation_level = None
+        # The connection leaves BEGIN to us (storage/sqlite_inline.py opens it with isolation_level=None)
+        # so that every transaction starts IMMEDIATE (a writer at once): a reader that later writes would
+        # otherwise fail with "database is locked" across processes.
         cursor = dbapi_connection.cursor()
         database = engine.url.database or ""
         if database and ":memory:" not in database:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, delete, func, select, update
@@ -52,6 +53,22 @@ class InboxRepository:
         )
         return await self.session.scalar(statement)
 
+    async def record_many(self, source: str, updates: Sequence[tuple[int, Any]], now: dt.datetime) -> dict[int, int]:
+        """Store a batch of updates (update id, payload) in one statement; returns update id → inbox id
+        for those that are new (an update id already recorded, a redelivery, is left out)."""
+        if not updates:
+            return {}
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        table = InboxUpdate.__table__
+        statement = (
+            insert(table)
+            .values([{"source": source, "update_id": update_id, "payload": payload, "status": PENDING, "attempts": 0,
+                      "received_at": now} for update_id, payload in updates])
+            .on_conflict_do_nothing(index_elements=["source", "update_id"])
+            .returning(table.c.update_id, table.c.id)
+        )
+        return {update_id: inbox_id for update_id, inbox_id in await self.session.execute(statement)}
+
     async def get(self, inbox_id: int) -> InboxUpdate | None:
         """One recorded update."""
         return await self.session.get(InboxUpdate, inbox_id)
@@ -62,7 +79,8 @@ class InboxRepository:
         A second process (or a replay after a crash) that reaches the same update waits here, then sees
         it done: an update never has two effects.
         """
-        query = select(InboxUpdate.status).where(InboxUpdate.id == inbox_id)
+        table = InboxUpdate.__table__  # plain SQL on the table: no ORM object is wanted here
+        query = select(table.c.status).where(table.c.id == inbox_id)
         if self.session.bind.dialect.name == "postgresql":
             query = query.with_for_update()
         return await self.session.scalar(query) == PENDING
@@ -79,9 +97,9 @@ class InboxRepository:
 
     async def mark_done(self, inbox_id: int, person_id: int | None, now: dt.datetime) -> None:
         """Handled: forget the payload, keep the id so a redelivery is recognised."""
+        table = InboxUpdate.__table__
         await self.session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.id == inbox_id)
+            update(table).where(table.c.id == inbox_id)
             .values(status=DONE, payload=None, processed_at=now, person_id=person_id)
         )
 

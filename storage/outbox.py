@@ -9,10 +9,24 @@ after a while and sent once more at most. On PostgreSQL several processes claim 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, Text, delete, func, or_, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +43,15 @@ ESSENTIAL, APPOINTMENT, NUDGE = "essential", "appointment", "nudge"
 # The kind of the last replies to someone whose data was erased in that turn (or never kept: under 16,
 # consent refused): the row is deleted once sent or given up, as it holds their chat id.
 FAREWELL = "farewell"
+
+
+@dataclass(frozen=True, slots=True)
+class NewReply:
+    """A reply to write (``add_replies``): its idempotency key, its kind and what it says."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
 
 
 class OutboxMessage(Base):
@@ -96,6 +119,33 @@ class OutboxRepository:
         )
         return await self.session.scalar(statement)
 
+    async def add_replies(
+        self, replies: Sequence[NewReply], *, channel: str, chat_id: str, now: dt.datetime, person_id: int | None,
+        claimed: bool,
+    ) -> list[OutboxMessage]:
+        """Queue the replies to one event, due now, in one statement; those whose key exists are skipped.
+
+        ``claimed``: the caller sends them as soon as the transaction is committed, so they are written
+        already taken (``sending``, as ``claim`` would leave them): no other worker takes them, and no
+        second transaction is needed to take them. Should the process stop before sending, they are
+        released like any claimed row (``release_stale``). Returns the rows written, in order, as
+        detached objects (nothing needs reading back).
+        """
+        if not replies:
+            return []
+        status, attempts, claimed_at = (SENDING, 1, now) if claimed else (PENDING, 0, None)
+        rows = [
+            {"key": r.key, "person_id": person_id, "channel": channel, "chat_id": chat_id, "kind": r.kind,
+             "category": ESSENTIAL, "payload": r.payload, "appointment_id": None, "due_at": now, "expires_at": None,
+             "status": status, "attempts": attempts, "claimed_at": claimed_at, "created_at": now}
+            for r in replies
+        ]
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        table = OutboxMessage.__table__
+        statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"])
+        written = {key: id_ for key, id_ in await self.session.execute(statement.returning(table.c.key, table.c.id))}
+        return [OutboxMessage(id=written[row["key"]], **row) for row in rows if row["key"] in written]
+
     async def get(self, message_id: int) -> OutboxMessage | None:
         """One message."""
         return await self.session.get(OutboxMessage, message_id)
@@ -116,7 +166,7 @@ class OutboxRepository:
         ``created_before`` leaves alone the rows just written and never tried, which the process that
         wrote them is about to deliver itself (taking them here could send a person's replies out of order).
         """
-        query = select(OutboxMessage).where(
+        query = select(OutboxMessage.id).where(
             OutboxMessage.status == PENDING,
             OutboxMessage.due_at <= now,
             OutboxMessage.channel.in_(list(channels)),
@@ -124,38 +174,52 @@ class OutboxRepository:
         if created_before is not None:
             query = query.where(or_(OutboxMessage.attempts > 0, OutboxMessage.created_at < created_before))
         query = query.order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
-        return await self._take(query, now)
+        rows = await self._take(query, now)
+        return sorted(rows, key=lambda row: (row.due_at, row.id))
 
     async def claim(self, ids: Iterable[int], now: dt.datetime, channels: Iterable[str]) -> list[OutboxMessage]:
         """Take these pending messages (just written by this process) for immediate delivery, on the
-        channels this process can send on (others stay queued for the process that can)."""
+        channels this process can send on (others stay queued for the process that can); in id order."""
         ids = list(ids)
         if not ids:
             return []
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, OutboxMessage.due_at <= now,
-                   OutboxMessage.channel.in_(list(channels)))
-            .order_by(OutboxMessage.id)
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, OutboxMessage.due_at <= now,
+            OutboxMessage.channel.in_(list(channels)),
         )
-        return await self._take(query, now)
+        return sorted(await self._take(query, now), key=lambda row: row.id)
 
-    async def _take(self, query: Select[tuple[OutboxMessage]], now: dt.datetime) -> list[OutboxMessage]:
+    async def _take(self, chosen: Select[tuple[int]], now: dt.datetime) -> list[OutboxMessage]:
+        """Mark the rows whose ids ``chosen`` selects as being sent, and return them: one statement
+        (UPDATE … RETURNING), in no particular order. On PostgreSQL the rows another process is taking at
+        the same moment are skipped (``FOR UPDATE SKIP LOCKED`` in the subquery)."""
         if self._dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(await self.session.scalars(query))
-        if rows:
+            chosen = chosen.with_for_update(skip_locked=True)
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+            .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def mark_sent_many(self, sent: Sequence[tuple[OutboxMessage, str | None]], now: dt.datetime) -> None:
+        """Several messages delivered (with the channel's message ids), in two statements at most."""
+        farewells = [message.id for message, _ in sent if message.kind == FAREWELL]
+        if farewells:  # see _forget_farewell
             await self.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(status=SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False)
+                delete(OutboxMessage).where(OutboxMessage.id.in_(farewells), OutboxMessage.kind == FAREWELL)
             )
-            for row in rows:
-                row.status = SENDING
-                row.claimed_at = now
-                row.attempts += 1
-        return rows
+        rows = [{"message_id": message.id, "external_id": external_id}
+                for message, external_id in sent if message.kind != FAREWELL]
+        if rows:  # one UPDATE executed for all the rows (plain SQL on the table: no ORM object is involved)
+            table = OutboxMessage.__table__
+            await self.session.execute(
+                update(table).where(table.c.id == bindparam("message_id"))
+                .values(status=SENT, sent_at=now, external_id=bindparam("external_id"), last_error=None),
+                rows,
+            )
 
     async def mark_sent(self, message_id: int, now: dt.datetime, external_id: str | None) -> None:
         """Delivered; the text is dropped from the queue once sent (the message log keeps what is needed)."""

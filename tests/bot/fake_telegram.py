@@ -490,6 +490,9 @@ class FakeTelegram:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A bot opens many connections at once under load: with socketserver's default backlog of 5, the
+    # extra ones are dropped and the client waits a second or more before it tries again.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a killed bot resets its connections: expected here, and the recording says what matters
@@ -498,6 +501,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeTelegram
     protocol_version = "HTTP/1.1"
+    # Answer at once, as Telegram does: with Nagle's algorithm the body of a keep-alive answer, written
+    # after its headers, waits for the client's delayed ACK (about 40 ms a call).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the recording is the log
