@@ -92,6 +92,10 @@ async def appointment_changed(
         from flows.handoff import prepare_appointment
 
         await prepare_appointment(t, appointment)
+    elif change in (MOVED, CANCELLED) and by == BY_YOUNG:  # (an erasure tells them itself, by the system)
+        from flows.handoff import tell_appointment_change
+
+        await tell_appointment_change(t, appointment, previous_starts_at if change == MOVED else None)
     # Reminders, follow-up, "on replanifie ?" after a no-show (imported here: reminders build on booking).
     from flows.reminders import on_appointment_changed
 

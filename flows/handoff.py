@@ -419,6 +419,24 @@ async def prepare_appointment(t: Turn, appointment: Appointment) -> None:
                        key=f"{t.event.key}:rdv{appointment.id}.{appointment.sequence}", now=t.now, planned=t.planned)
 
 
+async def tell_appointment_change(t: Turn, appointment: Appointment, moved_from: dt.datetime | None) -> None:
+    """The young person moved or cancelled: the appointment's advisor (else the structure's) hears of it."""
+    agents = await advisors_of(t.uow, appointment.structure_id)
+    targets = [a for a in agents if a.id == appointment.agent_id] or agents
+    tz = t.world.settings.tz
+    name = young_name(t.person)
+    if moved_from is not None:
+        text = (f"📅 {name} a déplacé son rendez-vous du {when(moved_from, tz)} : "
+                f"c'est maintenant le {when(appointment.starts_at, tz)}.")
+    else:
+        text = f"📅 {name} a annulé son rendez-vous du {when(appointment.starts_at, tz)}. Le créneau est libre."
+    for agent in targets:
+        if agent.telegram_id is not None:
+            await t.send_to(channel=TELEGRAM, chat_id=str(agent.telegram_id), text=text, kind=KIND_NOTICE,
+                            key=f"{t.event.key}:rdv{appointment.id}.{appointment.sequence}.a{agent.id}",
+                            person_id=t.person.id)
+
+
 # --- While an advisor has taken over --------------------------------------------------------------
 
 

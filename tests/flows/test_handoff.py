@@ -219,6 +219,34 @@ async def test_a_booked_appointment_sends_the_summary_that_prepares_it(sqlite_db
     assert texts_to(h, "ines")[-1].endswith("Bonjour Inès, à mercredi !")  # replying still reaches her
 
 
+async def test_a_move_or_a_cancellation_by_the_young_person_is_told_to_the_advisor(sqlite_db: Database,
+                                                                                    tmp_path: Path) -> None:
+    h = await make(sqlite_db, tmp_path)
+    h.nlu.learn("je veux un rdv", "book_appointment")
+    chat = await onboarded(h)
+    await chat.send("je veux un rdv")
+    await chat.press("Autres jours")
+    await chat.press(chat.labels[0])
+    await chat.press("Oui, je réserve")
+    [handoff] = await handoffs(h)
+    async with h.db.transaction() as uow:
+        appointment = await uow.appointments.get(handoff.appointment_id)
+        agent = await uow.structures.agent(appointment.agent_id)
+    own = NADIA if agent.display_name == "Nadia" else THOMAS
+    await chat.command("rdv")
+    await chat.press("Le déplacer")
+    await chat.press(chat.labels[0])
+    await chat.press("Oui, je déplace")
+    moved = texts_to(h, own)[-1]
+    assert moved.startswith("📅 Inès a déplacé son rendez-vous du ") and ": c'est maintenant le " in moved
+    await chat.command("rdv")
+    await chat.press("L'annuler")
+    await chat.press("Oui, annuler")
+    cancelled = texts_to(h, own)[-1]
+    assert cancelled.startswith("📅 Inès a annulé son rendez-vous du ")
+    assert cancelled.endswith("Le créneau est libre.")
+
+
 # --- Relays, both ways --------------------------------------------------------------------------
 
 
