@@ -182,8 +182,12 @@ class Delivery:
         by_chat: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             by_chat[(row.channel, row.chat_id)].append(row)
-        # One chat's messages in order; different chats side by side.
-        groups = await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
+        # One chat's messages in order; different chats side by side (the usual case, the replies to one
+        # update, is one chat: sent from this task, without a task of its own).
+        if len(by_chat) == 1:
+            groups = [await self._send_chat(rows)]
+        else:
+            groups = await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
         results = [result for group in groups for result in group]
         await self._record(results)
 

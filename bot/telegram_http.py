@@ -100,6 +100,7 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
+@functools.lru_cache(maxsize=64)  # a handful of URLs (one per Bot API method): not parsed at every call
 def _env_proxy(url: str) -> str | None:
     """The proxy that HTTPS_PROXY / HTTP_PROXY / NO_PROXY give for this URL (httpx honours them by default)."""
     parts = urlsplit(url)

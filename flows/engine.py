@@ -99,18 +99,17 @@ class Engine:
             # their desk (flows/advisors.py). Looked up at every event: a removed advisor is no more one.
             if (agent := await advisors.advisor_of(uow, event)) is not None:
                 return await advisors.handle(uow, self.world, event, agent, now)
-            person = await uow.people.find_or_create(
-                event.person.channel, event.person.external_id, event.person.chat_id, now
-            )
-            if await uow.lock_person(person.id):
-                await uow.session.refresh(person)  # another process may have changed it while we waited
-            # Set now rather than at the end: the step's own change of the profile, if any, writes it in the
-            # same UPDATE (nothing during the turn reads the previous value).
-            person.last_seen_at = now
-            conversation = await uow.conversations.load(person.id, now)
+            ref = event.person
+            opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)
+            if await uow.lock_person(opened.person.id):
+                # Another process may have changed them while we waited for the lock: read them again.
+                opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)
+            person, conversation = opened.person, opened.conversation
+            # Noted now, written with the step's own change of the profile if any (one UPDATE either way).
+            uow.people.seen(person, now)
             pressed = self.world.signer.read(person.id, event.payload) if event.payload else None
             turn = Turn(event=event, person=person, conversation=conversation, uow=uow, world=self.world,
-                        parsed=parsed, now=now, pressed=pressed)
+                        parsed=parsed, now=now, pressed=pressed, paused=opened.paused)
             outcome = Outcome()
             await self._dispatch(turn, outcome)
             person_id = None if turn.erased else person.id
@@ -119,6 +118,7 @@ class Engine:
                     await uow.messages.add(person.id, "in", event.text[:4096], parsed.intent.name, now)
                 conversation.updated_at = now
                 await uow.conversations.save(conversation)
+                await uow.people.save(person)
             kind = FAREWELL if turn.erased else "reply"
             claimed = event.person.channel in send_now
             written = await uow.outbox.add_replies(

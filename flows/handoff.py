@@ -447,7 +447,7 @@ async def before_dispatch(t: Turn, outcome: Outcome) -> bool:
       distress or a privacy right, which the conversation still answers); an expired pause ends here;
     - the person replies (Telegram "reply") to an advisor's message: it goes to that advisor.
     """
-    paused = await t.uow.handoffs.paused_for(t.person.id)
+    paused = await t.uow.handoffs.paused_for(t.person.id) if t.paused is not False else None
     if paused is not None:
         agent = await t.uow.structures.agent(paused.paused_by) if paused.paused_by else None
         if not paused.paused_at(t.now) or agent is None or not agent.active or agent.telegram_id is None:
@@ -555,6 +555,7 @@ async def send_young_turn(t: Turn, *, kind: str = KIND_RELAY) -> list[int]:
         if outbox_id is not None:
             ids.append(outbox_id)
     t.replies.clear()
+    await t.uow.conversations.save(t.conversation)  # what the turn changed of it, if anything
     return [*ids, *t.planned]
 
 

@@ -16,7 +16,7 @@ from flows.script import ActionButton, Done, Goto, NotUnderstood, Stay
 from flows.territory import fold
 from flows.world import World
 from nlu.result import ParseResult
-from storage.conversations import Conversation
+from storage.conversations import ConversationState
 from storage.db import UnitOfWork
 from storage.outbox import ESSENTIAL
 from storage.people import Person
@@ -32,12 +32,13 @@ class Turn:
         *,
         event: Event,
         person: Person,
-        conversation: Conversation,
+        conversation: ConversationState,
         uow: UnitOfWork,
         world: World,
         parsed: ParseResult | None,
         now: dt.datetime,
         pressed: StepAnswer | Action | None = None,
+        paused: bool | None = None,
     ) -> None:
         self.event = event
         self.person = person
@@ -47,6 +48,9 @@ class Turn:
         self.parsed = parsed
         self.now = now
         self.pressed = pressed
+        # Whether an advisor has paused the bot for the person, when the engine read it with them
+        # (None: not known, flows/handoff.py looks it up).
+        self.paused = paused
         self.replies: list[tuple[Reply, str | None]] = []  # (reply, id of a message to edit instead)
         self.ack: str | None = None
         self.erased = False  # the person's data was deleted during this turn

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.base import Base, UtcDateTime
 from storage.people import Person
@@ -29,6 +30,15 @@ class Consent(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+# Built once, and written with explicit statements rather than the ORM's flush (as storage/people.py does).
+_ADD = insert(Consent.__table__)
+_PERSON = (
+    update(Person.__table__).where(Person.__table__.c.id == bindparam("person_id_"))
+    .values(consent_at=bindparam("consent_at"), consent_version=bindparam("consent_version"),
+            consent_refused=bindparam("consent_refused"))
+)
+
+
 class ConsentsRepository:
     """Every statement about ``consents``."""
 
@@ -37,11 +47,13 @@ class ConsentsRepository:
 
     async def record(self, person: Person, *, given: bool, notice_version: str, now: dt.datetime) -> None:
         """Keep a consent event and bring the person's current consent in line with it."""
-        self.session.add(Consent(person_id=person.id, given=given, notice_version=notice_version, at=now))
-        person.consent_at = now if given else None
-        person.consent_version = notice_version if given else None
-        person.consent_refused = not given
-        await self.session.flush()
+        await self.session.execute(_ADD, {"person_id": person.id, "given": given, "notice_version": notice_version,
+                                          "at": now})
+        current = {"consent_at": now if given else None, "consent_version": notice_version if given else None,
+                   "consent_refused": not given}
+        await self.session.execute(_PERSON, {**current, "person_id_": person.id})
+        for key, value in current.items():  # the object as written, and not seen as changed by the session
+            set_committed_value(person, key, value)
 
     async def history(self, person_id: int) -> list[Consent]:
         """Every consent event of this person, oldest first."""

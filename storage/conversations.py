@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.orm.attributes import flag_modified
 
 from storage.base import Base, UtcDateTime, utcnow
+from storage.handoffs import pause_open
+from storage.people import Person
 
 
 class Conversation(Base):
@@ -27,24 +30,105 @@ class Conversation(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+_STATE_COLUMNS = ("step", "data", "stack", "token", "misunderstood", "updated_at")
+
+
+@dataclass(slots=True, eq=False)
+class ConversationState:
+    """A person's conversation as the steps read and change it: plain data, written by ``save``.
+
+    Not an ORM object: the engine reads and writes this row at every event, and the ORM's identity map
+    and flush cost several times the two statements themselves (bench/README.md).
+    """
+
+    person_id: int
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+    token: int = 0
+    misunderstood: int = 0
+    updated_at: dt.datetime = field(default_factory=utcnow)
+    # What the database holds (None: no row yet), to write only the columns that changed: an advisor's
+    # action on someone's conversation must not write back what it did not touch.
+    _stored: dict[str, Any] | None = None
+
+    def _snapshot(self) -> dict[str, Any]:
+        # The JSON columns as text: the steps change them in place.
+        return {"step": self.step, "data": json.dumps(self.data), "stack": json.dumps(self.stack),
+                "token": self.token, "misunderstood": self.misunderstood, "updated_at": self.updated_at}
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What the engine reads at every event of a young person (``ConversationsRepository.open``)."""
+
+    person: Person
+    conversation: ConversationState
+    paused: bool  # an open hand-off holds a pause of the bot for them (flows/handoff.py reads it then)
+
+
+_table = Conversation.__table__
+_people = Person.__table__
+# Built once: building a statement costs about as much as running it (bench/README.md).
+_OPEN = (
+    select(Person, *(_table.c[name] for name in _STATE_COLUMNS), _table.c.person_id.label("stored"),
+           pause_open(_people.c.id).label("paused"))
+    .outerjoin(_table, _table.c.person_id == _people.c.id)
+    .where(_people.c.channel == bindparam("channel"), _people.c.external_id == bindparam("external_id"))
+    # Read again after waiting for the person's lock (PostgreSQL): the object in the session is refreshed.
+    .execution_options(populate_existing=True)
+)
+_LOAD = select(*(_table.c[name] for name in _STATE_COLUMNS)).where(_table.c.person_id == bindparam("person_id"))
+_INSERT = insert(_table)
+# No values(): the SET clause is made of the columns given (compiled once per set, then cached).
+_UPDATE = update(_table).where(_table.c.person_id == bindparam("person_id_"))
+
+
 class ConversationsRepository:
     """Every statement about ``conversations``."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def load(self, person_id: int, now: dt.datetime) -> Conversation:
-        """The state of this person's conversation, created empty on first contact."""
-        conversation = await self.session.get(Conversation, person_id)
-        if conversation is None:
-            conversation = Conversation(person_id=person_id, step=None, data={}, stack=[], token=0,
-                                        misunderstood=0, updated_at=now)
-            self.session.add(conversation)
+    async def open(self, channel: str, external_id: str, chat_id: str, now: dt.datetime) -> Opened:
+        """The person for this channel identity (created on first contact), their conversation, and whether
+        an advisor has paused the bot for them: one statement for a person already known."""
+        row = (await self.session.execute(_OPEN, {"channel": channel, "external_id": external_id})).first()
+        if row is None:
+            person = Person(
+                channel=channel, external_id=external_id, chat_id=chat_id, created_at=now, last_seen_at=now,
+                obstacles=[], sectors=[],
+            )
+            self.session.add(person)
             await self.session.flush()
-        return conversation
+            return Opened(person, ConversationState(person.id, updated_at=now), paused=False)
+        person = row[0]
+        if row.stored is None:
+            return Opened(person, ConversationState(person.id, updated_at=now), paused=bool(row.paused))
+        return Opened(person, _state(person.id, row), paused=bool(row.paused))
 
-    async def save(self, conversation: Conversation) -> None:
-        """Write the state; the JSON columns are changed in place by the steps, so say they changed."""
-        flag_modified(conversation, "data")
-        flag_modified(conversation, "stack")
-        await self.session.flush()
+    async def load(self, person_id: int, now: dt.datetime) -> ConversationState:
+        """The state of this person's conversation (empty on first contact: written by ``save``)."""
+        row = (await self.session.execute(_LOAD, {"person_id": person_id})).first()
+        return ConversationState(person_id, updated_at=now) if row is None else _state(person_id, row)
+
+    async def save(self, conversation: ConversationState) -> None:
+        """Write what changed since it was read (the JSON columns are changed in place by the steps)."""
+        now = conversation._snapshot()
+        stored = conversation._stored
+        if stored is None:
+            await self.session.execute(_INSERT, {"person_id": conversation.person_id,
+                                                 **{name: getattr(conversation, name) for name in _STATE_COLUMNS}})
+        else:
+            changed = {name: getattr(conversation, name) for name in _STATE_COLUMNS if now[name] != stored[name]}
+            if not changed:
+                return
+            await self.session.execute(_UPDATE, {**changed, "person_id_": conversation.person_id})
+        conversation._stored = now
+
+
+def _state(person_id: int, row: Any) -> ConversationState:
+    state = ConversationState(person_id, row.step, row.data or {}, row.stack or [], row.token or 0,
+                              row.misunderstood or 0, row.updated_at)
+    state._stored = state._snapshot()
+    return state

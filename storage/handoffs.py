@@ -20,7 +20,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Exists,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +97,17 @@ class HandoffMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+def _pausing(person_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+    """The hand-offs of ``paused_for``: open, holding a pause of the bot (expired or not)."""
+    return and_(Handoff.person_id == person_id, Handoff.status == OPEN, Handoff.paused_by.is_not(None))
+
+
+def pause_open(person_id: ColumnElement[int]) -> Exists:
+    """Whether ``paused_for`` would find a hand-off for this person: read with the person at every event
+    (storage/conversations.py), so that the common case, no pause, costs no statement of its own."""
+    return exists().where(_pausing(person_id))
+
+
 class HandoffsRepository:
     """Every statement about ``handoffs`` and ``handoff_messages``."""
 
@@ -118,9 +143,7 @@ class HandoffsRepository:
     async def paused_for(self, person_id: int) -> Handoff | None:
         """The open hand-off holding a pause of the bot for this person, expired or not (the caller decides)."""
         return await self.session.scalar(
-            select(Handoff).where(Handoff.person_id == person_id, Handoff.status == OPEN,
-                                  Handoff.paused_by.is_not(None))
-            .order_by(Handoff.id.desc()).limit(1)
+            select(Handoff).where(_pausing(person_id)).order_by(Handoff.id.desc()).limit(1)
         )
 
     async def of_person(self, person_id: int) -> list[Handoff]:

@@ -80,6 +80,19 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+_table = OutboxMessage.__table__
+# The statements of every reply, built once (building one costs about as much as running it,
+# bench/README.md); plain SQL on the table: no ORM object is involved.
+_ADD_REPLIES = {
+    dialect: insert(_table).on_conflict_do_nothing(index_elements=["key"]).returning(_table.c.key, _table.c.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_MARK_SENT = (
+    update(_table).where(_table.c.id == bindparam("message_id"))
+    .values(status=SENT, sent_at=bindparam("now"), external_id=bindparam("external_id"), last_error=None)
+)
+
+
 class OutboxRepository:
     """Every statement about ``outbox``."""
 
@@ -140,10 +153,11 @@ class OutboxRepository:
              "status": status, "attempts": attempts, "claimed_at": claimed_at, "created_at": now}
             for r in replies
         ]
-        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
-        table = OutboxMessage.__table__
-        statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"])
-        written = {key: id_ for key, id_ in await self.session.execute(statement.returning(table.c.key, table.c.id))}
+        # Executed for a list of rows: SQLAlchemy sends them as one multi-row INSERT ("insertmanyvalues")
+        # from a statement compiled once, where .values([...]) would compile a new statement every time.
+        # One row (the usual case) as a plain execution: the multi-row machinery has a cost of its own.
+        result = await self.session.execute(_ADD_REPLIES[self._dialect], rows[0] if len(rows) == 1 else rows)
+        written = {key: id_ for key, id_ in result}
         return [OutboxMessage(id=written[row["key"]], **row) for row in rows if row["key"] in written]
 
     async def get(self, message_id: int) -> OutboxMessage | None:
@@ -213,13 +227,8 @@ class OutboxRepository:
             )
         rows = [{"message_id": message.id, "external_id": external_id}
                 for message, external_id in sent if message.kind != FAREWELL]
-        if rows:  # one UPDATE executed for all the rows (plain SQL on the table: no ORM object is involved)
-            table = OutboxMessage.__table__
-            await self.session.execute(
-                update(table).where(table.c.id == bindparam("message_id"))
-                .values(status=SENT, sent_at=now, external_id=bindparam("external_id"), last_error=None),
-                rows,
-            )
+        if rows:  # one UPDATE executed for all the rows
+            await self.session.execute(_MARK_SENT, [{**row, "now": now} for row in rows])
 
     async def mark_sent(self, message_id: int, now: dt.datetime, external_id: str | None) -> None:
         """Delivered; the text is dropped from the queue once sent (the message log keeps what is needed)."""

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Integer, String, UniqueConstraint, func, select, update
+from sqlalchemy import JSON, Boolean, Date, Integer, String, UniqueConstraint, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.base import Base, UtcDateTime, utcnow
 
@@ -58,11 +59,24 @@ class Person(Base):
         return self.first_name or "toi"
 
 
+# Built once: building a statement costs as much as running it (bench/README.md). With no ``values()``,
+# the SET clause is made of the columns given at execution (compiled once per set of columns, then cached).
+_UPDATE_BY_ID = update(Person.__table__).where(Person.__table__.c.id == bindparam("person_id_"))
+_COLUMNS = frozenset(Person.__table__.c.keys())
+
+
 class PeopleRepository:
-    """Every statement about ``people``."""
+    """Every statement about ``people``.
+
+    A person's changes are written with explicit UPDATEs rather than by the ORM's flush (a unit of work
+    an update costs several times the statement, bench/README.md); the object is kept in line with
+    ``set_committed_value``, so that the session never sees it as changed and writes nothing twice.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Values noted (``seen``) and not written yet, by person id: they go with the next UPDATE.
+        self._unsaved: dict[int, dict[str, Any]] = {}
 
     async def get(self, person_id: int) -> Person | None:
         """The person with this id."""
@@ -94,12 +108,28 @@ class PeopleRepository:
         return person
 
     async def update(self, person: Person, **values: Any) -> None:
-        """Change some fields of the profile."""
-        for key, value in values.items():
-            if not hasattr(Person, key):
+        """Change some fields of the profile (written at once, with what ``seen`` noted)."""
+        for key in values:
+            if key not in _COLUMNS or key == "id":
                 raise AttributeError(f"people has no column {key}")
-            setattr(person, key, value)
-        await self.session.flush()
+        for key, value in values.items():
+            set_committed_value(person, key, value)
+        await self._write(person.id, {**self._unsaved.pop(person.id, {}), **values})
+
+    def seen(self, person: Person, now: dt.datetime) -> None:
+        """The person is active now: written with the turn's own change of the profile, if any, else by
+        ``save`` (one UPDATE either way)."""
+        set_committed_value(person, "last_seen_at", now)
+        self._unsaved.setdefault(person.id, {})["last_seen_at"] = now
+
+    async def save(self, person: Person) -> None:
+        """Write what ``seen`` noted and no UPDATE has written yet."""
+        values = self._unsaved.pop(person.id, None)
+        if values:
+            await self._write(person.id, values)
+
+    async def _write(self, person_id: int, values: dict[str, Any]) -> None:
+        await self.session.execute(_UPDATE_BY_ID, {**values, "person_id_": person_id})
 
     async def clear_profile(self, person: Person) -> None:
         """Forget every answer of the profile (under 15, or consent withdrawn)."""
@@ -114,6 +144,7 @@ class PeopleRepository:
 
     async def delete(self, person: Person) -> None:
         """Remove the row itself (the caller removes the rows that point to it first)."""
+        self._unsaved.pop(person.id, None)
         await self.session.delete(person)
         await self.session.flush()
 

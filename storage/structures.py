@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     or_,
@@ -183,6 +184,11 @@ class AgentConflict(ValueError):
     """The telegram id and the e-mail given belong to two different agents."""
 
 
+# Looked up at every Telegram event (flows/advisors.py: is the sender an advisor?): built once, and a
+# plain column, since the answer is almost always "no" (an ORM query costs more even when it finds nothing).
+_AGENT_ID_BY_TELEGRAM_ID = select(Agent.__table__.c.id).where(Agent.__table__.c.telegram_id == bindparam("telegram_id"))
+
+
 class StructuresRepository:
     """Every statement about structures, lieux, motifs, agents, plages d'ouverture and absences."""
 
@@ -273,7 +279,8 @@ class StructuresRepository:
         return await self.session.scalar(select(Agent).where(func.lower(Agent.email) == email.strip().lower()))
 
     async def agent_by_telegram_id(self, telegram_id: int) -> Agent | None:
-        return await self.session.scalar(select(Agent).where(Agent.telegram_id == telegram_id))
+        agent_id = await self.session.scalar(_AGENT_ID_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+        return None if agent_id is None else await self.session.get(Agent, agent_id)
 
     async def agents(self, structure_id: str | None = None, *, ids: Iterable[int] | None = None) -> list[Agent]:
         """Active agents of a structure (or these ids), by id."""

@@ -7,13 +7,24 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.config import Settings
 from bot.scheduler import Scheduler
 from bot.telegram_polling import poll
 from bot.telegram_sender import ChatPacer, send_error, split_text
-from bot.telegram_updates import ForEngine, Ignored, NotPrivate, chat_of, command_name, is_emoji_only, translate
+from bot.telegram_updates import (
+    ForEngine,
+    Ignored,
+    NotPrivate,
+    _button,
+    _plain_button,
+    chat_of,
+    command_name,
+    is_emoji_only,
+    translate,
+)
 from flows.events import BUTTON, COMMAND, MEDIA, TEXT
 
 USER = {"id": 7, "is_bot": False, "first_name": "Inès"}
@@ -44,6 +55,25 @@ def test_text_commands_and_buttons_become_events() -> None:
     assert translate({"update_id": 11, "callback_query": {"id": "q2", "from": USER, "chat_instance": "c",
                                                           "data": "a.x..y", "inline_message_id": "i"}},
                      inbox_id=1).event.person.chat_id == "7"  # type: ignore[union-attr]
+
+
+def test_a_plain_button_is_read_as_ptb_reads_it() -> None:
+    keyboard = {"inline_keyboard": [[{"text": "19", "callback_data": "s.3.19.abc"}]]}
+    raw = {"update_id": 12, "callback_query": {
+        "id": "q3", "from": USER, "chat_instance": "c", "data": "s.3.19.abc",
+        "message": {"message_id": 41, "date": 0, "chat": PRIVATE, "from": {"id": 1, "is_bot": True,
+                                                                            "first_name": "Tremplin"},
+                    "text": "Quel âge as-tu ?", "reply_markup": keyboard}}}
+    fast = _plain_button(raw, 9)
+    assert fast is not None and fast == _button(Update.de_json(raw, None), "tg:12", 9)
+    # Anything else is left to PTB's reading: a group, an inline message, no data, a sender not said to be a person.
+    group = {**raw["callback_query"], "message": {**raw["callback_query"]["message"],
+                                                  "chat": {"id": -5, "type": "group", "title": "G"}}}
+    inline = {k: v for k, v in raw["callback_query"].items() if k != "message"} | {"inline_message_id": "i"}
+    no_data = {k: v for k, v in raw["callback_query"].items() if k != "data"}
+    unknown = {**raw["callback_query"], "from": {"id": 7, "first_name": "Inès"}}
+    for query in (group, inline, no_data, unknown):
+        assert _plain_button({"update_id": 13, "callback_query": query}, 9) is None
 
 
 @pytest.mark.parametrize(("text", "emoji_only"), [

@@ -52,6 +52,62 @@ async def test_conversation_state_survives_in_place_changes(db: Database) -> Non
     assert (loaded.step, loaded.data, loaded.stack) == ("onboarding.age", {"editing": True}, ["home"])
 
 
+async def test_the_engine_reads_a_person_their_conversation_and_a_pause_at_once(db: Database) -> None:
+    async with db.transaction() as uow:
+        first = await uow.conversations.open("telegram", "8", "8", NOW)  # first contact: created
+        first.conversation.step = "onboarding.start"
+        await uow.conversations.save(first.conversation)
+    async with db.transaction() as uow:
+        again = await uow.conversations.open("telegram", "8", "8", NOW)
+        assert (again.person.id, again.conversation.step, again.paused) == (first.person.id, "onboarding.start", False)
+        handoff = await uow.handoffs.open(person_id=again.person.id, structure_id=None, reason="asked", urgent=False,
+                                          now=NOW)
+        handoff.paused_by, handoff.paused_until = 1, NOW + dt.timedelta(hours=1)
+    async with db.transaction() as uow:
+        assert (await uow.conversations.open("telegram", "8", "8", NOW)).paused
+
+
+async def test_only_what_changed_is_written_back(db: Database) -> None:
+    async with db.transaction() as uow:
+        person = await uow.people.find_or_create("telegram", "9", "9", NOW)
+        conversation = await uow.conversations.load(person.id, NOW)
+        conversation.data["a"] = 1
+        await uow.conversations.save(conversation)
+    # Two turns on the same conversation (an advisor's action, the person's own turn): each writes only
+    # the columns it changed, so neither undoes the other.
+    async with db.transaction() as uow:
+        mine = await uow.conversations.load(person.id, NOW)
+    async with db.transaction() as uow:
+        theirs = await uow.conversations.load(person.id, NOW)
+        theirs.step = "home"
+        await uow.conversations.save(theirs)
+    async with db.transaction() as uow:
+        mine.data["b"] = 2
+        await uow.conversations.save(mine)
+    async with db.transaction() as uow:
+        loaded = await uow.conversations.load(person.id, NOW)
+    assert (loaded.step, loaded.data) == ("home", {"a": 1, "b": 2})
+
+
+async def test_a_persons_changes_are_written_by_explicit_updates(db: Database) -> None:
+    later = NOW + dt.timedelta(hours=2)
+    async with db.transaction() as uow:
+        person = await uow.people.find_or_create("telegram", "10", "10", NOW)
+        uow.people.seen(person, later)
+        await uow.people.update(person, age=19)  # writes last_seen_at with it
+        assert (person.age, person.last_seen_at) == (19, later)
+        assert not uow.session.dirty, "nothing left for the ORM to write a second time"
+        await uow.consents.record(person, given=True, notice_version="v1", now=NOW)
+        assert person.consent_at == NOW and not uow.session.dirty
+    async with db.transaction() as uow:
+        stored = await uow.people.get(person.id)
+        assert (stored.age, stored.last_seen_at, stored.consent_version) == (19, later, "v1")
+        uow.people.seen(stored, later + dt.timedelta(hours=1))
+        await uow.people.save(stored)  # no change of the profile: written on its own
+    async with db.transaction() as uow:
+        assert (await uow.people.get(person.id)).last_seen_at == later + dt.timedelta(hours=1)
+
+
 async def test_an_update_is_recorded_once(db: Database) -> None:
     async with db.transaction() as uow:
         first = await uow.inbox.record("telegram", 1001, {"message": {"text": "salut"}}, NOW)
