@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flows import agenda
 from flows.formatting import DAYS, clock, join, when
+from flows.onboarding import SECTORS as SECTOR_OPTIONS
 from flows.onboarding import label as answer_label
 from flows.territory import OUTSIDE
 from flows.world import World
@@ -238,7 +239,7 @@ async def gather(
 
 
 def _sector(code: str) -> str:
-    return answer_label(code).lower()
+    return answer_label(SECTOR_OPTIONS, code).lower()
 
 
 # --- Rendering ------------------------------------------------------------------------------------

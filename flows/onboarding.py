@@ -4,6 +4,7 @@ understood. The person can go back, skip what is optional, and pick up where the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flows import privacy
 from flows.contacts import all_structures
@@ -80,13 +81,16 @@ SECTORS = (
     Option("automobile", "Automobile", ("mecanique", "garage", "carrosserie", "mecano", "auto")),
     Option("administratif", "Bureau, accueil", ("secretariat", "accueil", "bureau", "comptabilite", "admin")),
 )
-LABELS = {o.value: o.label for group in (SCHOOLING, SITUATIONS, FOLLOWED, OBSTACLES, SECTORS) for o in group}
+SECTOR_VALUES = frozenset(o.value for o in SECTORS)
 DONE, NONE = "_done", "_none"
 
 
-def label(value: str | None) -> str:
-    """The words shown for a stored answer."""
-    return LABELS.get(value or "", value or "")
+def label(options: Sequence[Option], value: str | None) -> str:
+    """The words shown for a stored answer to the question of these options.
+
+    Per question: the same value can mean two things ("aucun": no diploma, or nobody following them).
+    """
+    return next((o.label for o in options if o.value == value), value or "")
 
 
 # --- Consent ------------------------------------------------------------------------------
@@ -359,7 +363,7 @@ async def _(t: Turn) -> Next:
         chosen = SITUATION_OF_INTENT.get(t.intent or "")
     if chosen is None:
         return t.not_understood()
-    sectors_named = [s for s in t.entities("secteur") if s in LABELS]
+    sectors_named = [s for s in t.entities("secteur") if s in SECTOR_VALUES]
     if sectors_named:
         await t.uow.people.update(t.person, sectors=sorted(set(t.person.sectors) | set(sectors_named)))
     await t.uow.people.update(t.person, situation=chosen)
@@ -415,17 +419,18 @@ def _multi_question(t: Turn, text: str, options: tuple[Option, ...], selected: l
 
 
 async def _multi_answer(
-    t: Turn, field: str, values: tuple[str, ...], next_step: str | None, entity: str | None = None
+    t: Turn, field: str, options: tuple[Option, ...], next_step: str | None, entity: str | None = None
 ) -> Next:
     """Toggle with buttons (the keyboard is redrawn), or take a typed list at once."""
+    values = tuple(o.value for o in options)
     selected: list[str] = list(getattr(t.person, field) or [])
     if t.event.kind == "button":
         chosen = t.button
         if chosen == DONE:
-            return await _after_multi(t, selected, next_step)
+            return await _after_multi(t, options, selected, next_step)
         if chosen == NONE:
             await t.uow.people.update(t.person, **{field: []})
-            return await _after_multi(t, [], next_step)
+            return await _after_multi(t, options, [], next_step)
         if chosen in values:
             selected = [v for v in values if (v in selected) != (v == chosen)]
             await t.uow.people.update(t.person, **{field: selected})
@@ -436,17 +441,17 @@ async def _multi_answer(
     if named:
         named = [v for v in values if v in named]
         await t.uow.people.update(t.person, **{field: named})
-        return await _after_multi(t, named, next_step)
+        return await _after_multi(t, options, named, next_step)
     if t.is_intent("deny") or t.choice() == NONE or t.folded in {"rien", "aucun", "non", "pas du tout"}:
         await t.uow.people.update(t.person, **{field: []})
-        return await _after_multi(t, [], next_step)
+        return await _after_multi(t, options, [], next_step)
     if t.choice() == DONE:
-        return await _after_multi(t, selected, next_step)
+        return await _after_multi(t, options, selected, next_step)
     return t.not_understood()
 
 
-async def _after_multi(t: Turn, selected: list[str], next_step: str | None) -> Next:
-    said = join([label(v).lower() for v in selected]) if selected else "rien pour l'instant"
+async def _after_multi(t: Turn, options: tuple[Option, ...], selected: list[str], next_step: str | None) -> Next:
+    said = join([label(options, v).lower() for v in selected]) if selected else "rien pour l'instant"
     if next_step is None and not t.data.get("editing"):
         t.say(f"Noté : {said}.")
         return await finish(t)
@@ -464,7 +469,7 @@ async def _(t: Turn) -> Question:
 
 @obstacles.answer
 async def _(t: Turn) -> Next:
-    return await _multi_answer(t, "obstacles", tuple(o.value for o in OBSTACLES), sectors.name)
+    return await _multi_answer(t, "obstacles", OBSTACLES, sectors.name)
 
 
 @sectors.ask
@@ -478,7 +483,7 @@ async def _(t: Turn) -> Question:
 
 @sectors.answer
 async def _(t: Turn) -> Next:
-    return await _multi_answer(t, "sectors", tuple(o.value for o in SECTORS), None, entity="secteur")
+    return await _multi_answer(t, "sectors", SECTORS, None, entity="secteur")
 
 
 # --- End ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flows import onboarding
 from flows.formatting import join
 from flows.script import Next, Option, Question, Step, on_command
@@ -33,14 +35,18 @@ def describe(person: Person, commune_name: str | None) -> str:
         f"Prénom : {person.first_name or NOT_SAID}",
         f"Âge : {f'{person.age} ans' if person.age else NOT_SAID}",
         f"Ville : {commune_name or NOT_SAID}",
-        f"Diplôme : {onboarding.label(person.schooling) or NOT_SAID}",
-        f"Situation : {onboarding.label(person.situation) or NOT_SAID}",
+        f"Diplôme : {onboarding.label(onboarding.SCHOOLING, person.schooling) or NOT_SAID}",
+        f"Situation : {onboarding.label(onboarding.SITUATIONS, person.situation) or NOT_SAID}",
         f"RSA : {rsa}",
-        f"Accompagnement : {onboarding.label(person.followed_by) or NOT_SAID}",
-        f"Difficultés : {join([onboarding.label(o).lower() for o in person.obstacles]) or 'aucune'}",
-        f"Métiers : {join([onboarding.label(s).lower() for s in person.sectors]) or NOT_SAID}",
+        f"Accompagnement : {onboarding.label(onboarding.FOLLOWED, person.followed_by) or NOT_SAID}",
+        f"Difficultés : {_named(onboarding.OBSTACLES, person.obstacles) or 'aucune'}",
+        f"Métiers : {_named(onboarding.SECTORS, person.sectors) or NOT_SAID}",
     ]
     return "\n".join(lines)
+
+
+def _named(options: Sequence[Option], values: list[str] | None) -> str:
+    return join([onboarding.label(options, value).lower() for value in values or []])
 
 
 def commune_name(t: Turn) -> str | None:

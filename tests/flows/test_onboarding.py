@@ -45,3 +45,21 @@ async def test_onboarding_with_buttons_only(harness) -> None:  # type: ignore[no
     assert person.obstacles == ["mobilite", "logement"]
     assert person.sectors == ["logistique"]
     assert person.onboarded_at is not None and person.consent_at is not None
+
+
+async def test_profile_names_each_answer_in_the_words_of_its_question(harness) -> None:  # type: ignore[no-untyped-def]
+    # "aucun" is both "Aucun diplôme" and "Non, personne" (who follows them): each keeps its own words.
+    chat = harness.chat()
+    await chat.send("salut")
+    await chat.press("D'accord")
+    await chat.send("karim")
+    await chat.press("19")
+    await chat.press("Nanterre")
+    await chat.press("Aucun diplôme")
+    await chat.press("Je cherche un emploi")
+    await chat.press("Non")
+    await chat.press("Non, personne")
+    await chat.command("profil")
+    assert "Diplôme : Aucun diplôme" in chat.last.text
+    assert "Accompagnement : Non, personne" in chat.last.text
+    assert "Situation : Je cherche un emploi" in chat.last.text
