@@ -24,14 +24,13 @@ import datetime as dt
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import asyncpg
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from loadgen import drop_postgres, fresh_postgres  # noqa: E402
 
 from flows.reminders import plan_message  # noqa: E402
 from storage import Database, crypto  # noqa: E402
@@ -73,25 +72,6 @@ async def plan(db: Database, world: object, people: int, per_person: int) -> lis
                                    expires_at=now + dt.timedelta(hours=2))
                 keys.append(key)
     return keys
-
-
-async def fresh_postgres(admin_url: str) -> str:
-    """A new, empty database on this server (dropped at the end): the admin database is never touched."""
-    name = f"tremplin_bench_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return "postgresql+asyncpg://" + admin_url.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
-
-
-async def drop_postgres(admin_url: str, url: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def run(args: argparse.Namespace) -> None:
