@@ -1,9 +1,10 @@
 """The advisors' side of the bot: their commands, buttons and replies, checked at every event.
 
 An advisor is an agent (storage/structures.py) with a Telegram id, registered by the operator
-(``tremplin advisors add --telegram-id N --structure X --email E``). For every event, before any young
-person is looked up, the engine asks ``advisor_of``: the agent record is read again each time, so an
-advisor removed a second ago is an advisor no more. Anyone else never reaches this module: their
+(``tremplin advisors add --telegram-id N --structure X --email E``). For every event, before anything is
+done for a young person (the agent's id is read with the person, nobody is created for an advisor), the
+engine asks ``advisor_of``: the agent record is read again each time, so an advisor removed a second ago
+is an advisor no more. Anyone else never reaches this module: their
 ``/jeunes`` is an unknown command like any other, and an advisor's button (signed for
 ``advisor_subject(agent_id)``, flows/buttons.py) is a stale button in their hands.
 
@@ -136,15 +137,29 @@ class Desk:
         return self.world.settings.tz
 
 
-async def advisor_of(uow: UnitOfWork, event: Event) -> Agent | None:
-    """The registered advisor who sent this event, read now; None for anyone else.
+def telegram_id_of(event: Event) -> int | None:
+    """The Telegram id of a sender who may be an advisor; None for anyone who cannot be one.
 
     Only Telegram private chats (the chat is the user): an advisor's commands never run in a group.
     """
     person = event.person
     if person.channel != TELEGRAM or not person.external_id.isdigit() or person.chat_id != person.external_id:
         return None
-    agent = await uow.structures.agent_by_telegram_id(int(person.external_id))
+    return int(person.external_id)
+
+
+async def advisor_of(uow: UnitOfWork, event: Event, agent_id: int | None = None) -> Agent | None:
+    """The registered advisor who sent this event, read now; None for anyone else.
+
+    ``agent_id``: the id of the agent with the sender's Telegram id, when already read (the engine reads it
+    with the person, ``ConversationsRepository.find``); otherwise it is looked up here.
+    """
+    if agent_id is not None:
+        agent = await uow.structures.agent(agent_id)
+    elif (telegram_id := telegram_id_of(event)) is not None:
+        agent = await uow.structures.agent_by_telegram_id(telegram_id)
+    else:
+        return None
     return agent if agent is not None and agent.active else None
 
 

@@ -92,15 +92,30 @@ class Engine:
         if event.kind == TEXT and event.text.strip() and not event.text.startswith("/"):
             parsed = await self.world.nlu.parse(event.text[:MAX_TEXT], now=now)
         async with self.db.transaction() as uow:
-            if event.inbox_id is not None and not await uow.inbox.lock_pending(event.inbox_id):
-                # Already handled (a redelivery, a replay after a crash, another process): no second effect.
+            inbox_id = event.inbox_id
+            # Whether the update was already handled (a redelivery, a replay after a crash, another process):
+            # then no second effect. Its row is locked first, unless the transaction holds the whole database
+            # already (SQLite): then its status is read with the person.
+            with_person = inbox_id is not None and uow.exclusive
+            if inbox_id is not None and not with_person and not await uow.inbox.lock_pending(inbox_id):
                 return Outcome(handled_at=now)
-            # A registered advisor is not a young person: their commands, buttons and replies go to
-            # their desk (flows/advisors.py). Looked up at every event: a removed advisor is no more one.
-            if (agent := await advisors.advisor_of(uow, event)) is not None:
-                return await advisors.handle(uow, self.world, event, agent, now)
             ref = event.person
-            opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)
+            # The person (if known), their conversation, and whether the sender is a registered advisor: one
+            # statement. A registered advisor is not a young person: their commands, buttons and replies go
+            # to their desk (flows/advisors.py). Looked up at every event: a removed advisor is no more one.
+            telegram_id = advisors.telegram_id_of(event)
+            found = await uow.conversations.find(ref.channel, ref.external_id, now, agent_telegram_id=telegram_id,
+                                                 inbox_id=inbox_id if with_person else None)
+            if with_person and inbox_id is not None and not (
+                found.inbox_pending if found is not None else await uow.inbox.lock_pending(inbox_id)
+            ):
+                return Outcome(handled_at=now)
+            agent_id = found.agent_id if found is not None else None
+            # Known and no agent of that id: no advisor, nothing more to read. Unknown: advisor_of looks.
+            maybe_advisor = found is None or agent_id is not None
+            if maybe_advisor and (agent := await advisors.advisor_of(uow, event, agent_id)) is not None:
+                return await advisors.handle(uow, self.world, event, agent, now)
+            opened = found or await uow.conversations.create(ref.channel, ref.external_id, ref.chat_id, now)
             if await uow.lock_person(opened.person.id):
                 # Another process may have changed them while we waited for the lock: read them again.
                 opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)

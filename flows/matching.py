@@ -415,6 +415,24 @@ def suggest(
     return merged
 
 
+def has_suggestions(offers: Sequence[Offer], profile: Profile, territory: Territory, today: dt.date) -> bool:
+    """Whether ``suggest`` without a request finds anything: the same filters, stopping at the first fit.
+
+    Why: the end of onboarding only asks whether there is an idea; scoring and sorting the whole
+    catalogue for that cost more than everything else of the update.
+    """
+    obstacles = {o for o in OBSTACLE_ORDER if o in profile.obstacles}
+    for offer in offers:
+        if offer.role == "path":  # every eligible path is listed
+            wanted = True
+        else:  # a support: only for a declared obstacle, and not tied to a trade the person did not choose
+            wanted = (offer.role == "support" and bool(obstacles & set(offer.topics))
+                      and (offer.secteur is None or offer.secteur in profile.sectors))
+        if wanted and why_not(offer, profile, territory, today) is None:
+            return True
+    return False
+
+
 def _supports(scored: list[tuple[Offer, int, tuple[Reason, ...]]], profile: Profile) -> list[Suggestion]:
     """For each obstacle, its support services best first; then taken round-robin across obstacles."""
     obstacles = [o for o in OBSTACLE_ORDER if o in profile.obstacles]
@@ -443,4 +461,4 @@ def _said(reasons: tuple[Reason, ...], obstacle: str) -> tuple[Reason, ...]:
     return _ordered(kept)
 
 
-__all__ = ["Profile", "Reason", "Request", "Suggestion", "lives_in", "score", "suggest", "why_not"]
+__all__ = ["Profile", "Reason", "Request", "Suggestion", "has_suggestions", "lives_in", "score", "suggest", "why_not"]

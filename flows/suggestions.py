@@ -21,7 +21,16 @@ from typing import Any
 from flows.catalogue import SECTEURS, Job, Offer, Programme, ServiceEntry, Training
 from flows.contacts import all_structures, structure_card
 from flows.formatting import day, join
-from flows.matching import LEVEL_WORDS, OBSTACLE_ORDER, SECTOR_IN, Profile, Request, Suggestion, suggest
+from flows.matching import (
+    LEVEL_WORDS,
+    OBSTACLE_ORDER,
+    SECTOR_IN,
+    Profile,
+    Request,
+    Suggestion,
+    has_suggestions,
+    suggest,
+)
 from flows.onboarding import OBSTACLES
 from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_action, on_command, on_intent
 from flows.territory import fold
@@ -165,6 +174,13 @@ def ranked(t: Turn, request: Request) -> list[Suggestion]:
     return suggest(catalogue.offers, Profile.of(t.person), t.world.territory, _today(t), request)
 
 
+def any_idea(t: Turn) -> bool:
+    """Whether ``ranked(t, Request())`` is not empty, without ranking (flows.matching.has_suggestions)."""
+    catalogue = t.world.catalogue
+    return catalogue is not None and has_suggestions(catalogue.offers, Profile.of(t.person), t.world.territory,
+                                                     _today(t))
+
+
 def kind_label(offer: Offer) -> str:
     """"Formation", "Métier", "Programme", "Aide"."""
     return "Aide" if offer.role == "support" else KIND_LABELS[offer.kind]
@@ -247,7 +263,7 @@ def _options(*values: str) -> list[Option]:
 
 @welcome.ask
 async def _(t: Turn) -> Question:
-    if not ranked(t, Request()):
+    if not any_idea(t):
         return _nothing(t, Request())
     return Question("J'ai trouvé des idées pour toi, d'après tes réponses. Je te les montre ?",
                     options=_options("show", "later"))
@@ -312,7 +328,7 @@ def _nothing(t: Turn, request: Request) -> Question:
         said = f"Je n'ai pas trouvé d'aide « {TOPIC_LABELS.get(request.topics[0], '').lower()} » pour toi."
     else:
         said = "Je n'ai pas trouvé d'idée pour toi dans ma liste."
-    options = ["rdv", "all", "menu"] if narrow and ranked(t, Request()) else ["rdv", "menu"]
+    options = ["rdv", "all", "menu"] if narrow and any_idea(t) else ["rdv", "menu"]
     return Question(f"{said} Un conseiller peut chercher avec toi.", options=_options(*options), columns=1)
 
 

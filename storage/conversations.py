@@ -13,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UtcDateTime, utcnow
 from storage.handoffs import pause_open
+from storage.inbox import PENDING, InboxUpdate
 from storage.people import Person
+from storage.structures import Agent
 
 
 class Conversation(Base):
@@ -65,14 +67,24 @@ class Opened:
     person: Person
     conversation: ConversationState
     paused: bool  # an open hand-off holds a pause of the bot for them (flows/handoff.py reads it then)
+    agent_id: int | None = None  # the agent registered with the ``agent_telegram_id`` given to ``find``
+    inbox_pending: bool | None = None  # the update ``inbox_id`` given to ``find`` waits to be handled
 
 
 _table = Conversation.__table__
 _people = Person.__table__
+_agents = Agent.__table__
+_inbox = InboxUpdate.__table__
 # Built once: building a statement costs about as much as running it (bench/README.md).
 _OPEN = (
     select(Person, *(_table.c[name] for name in _STATE_COLUMNS), _table.c.person_id.label("stored"),
-           pause_open(_people.c.id).label("paused"))
+           pause_open(_people.c.id).label("paused"),
+           # "Is the sender a registered advisor?" (flows/advisors.py), asked at every event: read with the
+           # person rather than in a statement of its own.
+           select(_agents.c.id).where(_agents.c.telegram_id == bindparam("agent_telegram_id"))
+           .scalar_subquery().label("agent_id"),
+           # Where no lock is needed (InboxRepository.lock_pending), the status of the update being handled.
+           select(_inbox.c.status).where(_inbox.c.id == bindparam("inbox_id")).scalar_subquery().label("inbox"))
     .outerjoin(_table, _table.c.person_id == _people.c.id)
     .where(_people.c.channel == bindparam("channel"), _people.c.external_id == bindparam("external_id"))
     # Read again after waiting for the person's lock (PostgreSQL): the object in the session is refreshed.
@@ -93,19 +105,38 @@ class ConversationsRepository:
     async def open(self, channel: str, external_id: str, chat_id: str, now: dt.datetime) -> Opened:
         """The person for this channel identity (created on first contact), their conversation, and whether
         an advisor has paused the bot for them: one statement for a person already known."""
-        row = (await self.session.execute(_OPEN, {"channel": channel, "external_id": external_id})).first()
+        found = await self.find(channel, external_id, now)
+        return found if found is not None else await self.create(channel, external_id, chat_id, now)
+
+    async def find(
+        self, channel: str, external_id: str, now: dt.datetime, *, agent_telegram_id: int | None = None,
+        inbox_id: int | None = None,
+    ) -> Opened | None:
+        """``open`` for a person already known, in one statement; None on first contact (nothing is created).
+
+        ``agent_telegram_id``: also say, in ``Opened.agent_id``, which agent has this Telegram id, if any.
+        ``inbox_id``: also say, in ``Opened.inbox_pending``, whether this update still waits to be handled
+        (without a lock: only where ``UnitOfWork.exclusive``).
+        """
+        row = (await self.session.execute(_OPEN, {"channel": channel, "external_id": external_id,
+                                                  "agent_telegram_id": agent_telegram_id,
+                                                  "inbox_id": inbox_id})).first()
         if row is None:
-            person = Person(
-                channel=channel, external_id=external_id, chat_id=chat_id, created_at=now, last_seen_at=now,
-                obstacles=[], sectors=[],
-            )
-            self.session.add(person)
-            await self.session.flush()
-            return Opened(person, ConversationState(person.id, updated_at=now), paused=False)
+            return None
         person = row[0]
-        if row.stored is None:
-            return Opened(person, ConversationState(person.id, updated_at=now), paused=bool(row.paused))
-        return Opened(person, _state(person.id, row), paused=bool(row.paused))
+        state = ConversationState(person.id, updated_at=now) if row.stored is None else _state(person.id, row)
+        return Opened(person, state, paused=bool(row.paused), agent_id=row.agent_id,
+                      inbox_pending=None if inbox_id is None else row.inbox == PENDING)
+
+    async def create(self, channel: str, external_id: str, chat_id: str, now: dt.datetime) -> Opened:
+        """A new person for this channel identity (first contact), with an empty conversation."""
+        person = Person(
+            channel=channel, external_id=external_id, chat_id=chat_id, created_at=now, last_seen_at=now,
+            obstacles=[], sectors=[],
+        )
+        self.session.add(person)
+        await self.session.flush()
+        return Opened(person, ConversationState(person.id, updated_at=now), paused=False)
 
     async def load(self, person_id: int, now: dt.datetime) -> ConversationState:
         """The state of this person's conversation (empty on first contact: written by ``save``)."""

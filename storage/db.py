@@ -38,6 +38,12 @@ class UnitOfWork:
         """``sqlite`` or ``postgresql``."""
         return self.session.bind.dialect.name
 
+    @property
+    def exclusive(self) -> bool:
+        """Whether this transaction holds the whole database (SQLite: BEGIN IMMEDIATE, one writer): then
+        nothing it reads can change before it ends, and a row needs no lock of its own to be read."""
+        return self.dialect == "sqlite"
+
     async def lock_person(self, person_id: int) -> bool:
         """Handle one person's messages one at a time across processes (PostgreSQL advisory lock).
 
@@ -135,9 +141,20 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        lock = self._write_lock or contextlib.nullcontext()
-        async with lock, self._sessions() as session, session.begin():
-            yield UnitOfWork(session)
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield UnitOfWork(session)
+            return
+        async with self._write_lock:
+            session = self._sessions()
+            try:
+                async with session.begin():
+                    yield UnitOfWork(session)
+            finally:
+                # Closed here rather than by ``async with session``, which runs close() in a task of its own
+                # so that a cancellation cannot abandon it halfway: a task and two turns of the event loop per
+                # transaction. On SQLite nothing in close() suspends (storage/sqlite_inline.py): no halfway.
+                await session.close()
 
     async def dispose(self) -> None:
         """Close every connection."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from flows.catalogue import Offer, Training, offer_of
-from flows.matching import Profile, Request, score, suggest, why_not
+from flows.catalogue import LEVELS, SECTEURS, TOPICS, Offer, Training, offer_of
+from flows.matching import Profile, Request, has_suggestions, score, suggest, why_not
 from flows.territory import OUTSIDE
 from tests.kit import data_catalogue, territory
 
@@ -243,6 +243,28 @@ def test_the_same_profile_always_gets_the_same_list() -> None:
         for case in CASES:
             assert [s.offer.id for s in top(case.profile, offers=tuple(shuffled))] == \
                 [s.offer.id for s in top(case.profile)]
+
+
+def test_whether_there_is_an_idea_is_answered_as_suggest_would() -> None:
+    """``has_suggestions`` (the end of onboarding) stops at the first fit: it must agree with ``suggest``."""
+    rng = random.Random(7)
+    communes = (None, OUTSIDE, GENNEVILLIERS, BOULOGNE, NANTERRE, ANTONY, RUEIL)
+    situations = (None, "emploi", "formation", "alternance", "rien", "etudes", "en_emploi")
+    paths = tuple(o for o in OFFERS if o.role == "path")
+    supports = tuple(o for o in OFFERS if o.role == "support")
+    seen: set[bool] = set()
+    for _ in range(400):
+        profile = Profile(
+            age=rng.choice((None, 15, 16, 17, 19, 22, 25, 26, 30)), commune=rng.choice(communes),
+            schooling=rng.choice((None, *LEVELS)), situation=rng.choice(situations),
+            rsa=rng.choice((None, True, False)), obstacles=tuple(rng.sample(TOPICS, rng.randint(0, 3))),
+            sectors=tuple(rng.sample(SECTEURS, rng.randint(0, 2))),
+        )
+        for offers in (OFFERS, supports, paths[:3], ()):
+            expected = bool(suggest(offers, profile, TERRITORY, TODAY))
+            assert has_suggestions(offers, profile, TERRITORY, TODAY) is expected, profile
+            seen.add(expected)
+    assert seen == {True, False}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.profile.obstacles], ids=lambda c: c.name)
