@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
 
 from storage import sqlite_inline
 from storage.appointments import AppointmentsRepository
@@ -126,15 +127,22 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         # hide_parameters: SQL logs and database errors never carry the values (names, ids, texts).
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        database = make_url(url).database or ":memory:"
         if self.is_sqlite:
             # sqlite3 called inline rather than through aiosqlite's thread: storage/sqlite_inline.py says why.
-            kwargs["async_creator"] = sqlite_inline.creator(make_url(url).database or ":memory:", timeout=30)
+            kwargs["async_creator"] = sqlite_inline.creator(database, timeout=30)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self._sync_engine: Engine | None = None
+        if self.is_sqlite:
+            _configure_sqlite(self.engine.sync_engine, database)
+            # Transactions on SQLite go through a synchronous session, without the asyncio layer
+            # (storage/sqlite_inline.py, InlineSession); the async engine serves migrations and health checks.
+            self._sync_engine = sqlite_inline.sync_engine(database, timeout=30)
+            _configure_sqlite(self._sync_engine, database)
+            self._sync_sessions = sessionmaker(self._sync_engine, expire_on_commit=False, autoflush=True)
         # SQLite has one writer; queueing in-process avoids busy waits between our own tasks.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -146,37 +154,33 @@ class Database:
                 yield UnitOfWork(session)
             return
         async with self._write_lock:
-            session = self._sessions()
-            try:
-                async with session.begin():
-                    yield UnitOfWork(session)
-            finally:
-                # Closed here rather than by ``async with session``, which runs close() in a task of its own
-                # so that a cancellation cannot abandon it halfway: a task and two turns of the event loop per
-                # transaction. On SQLite nothing in close() suspends (storage/sqlite_inline.py): no halfway.
-                await session.close()
+            # Nothing in here suspends but the caller's own awaits: a cancellation there rolls back and
+            # closes like any exception.
+            with self._sync_sessions() as session, session.begin():
+                yield UnitOfWork(sqlite_inline.InlineSession(session))  # type: ignore[arg-type]
 
     async def dispose(self) -> None:
         """Close every connection."""
         await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine, database: str) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The connection leaves BEGIN to us (storage/sqlite_inline.py opens it with isolation_level=None)
         # so that every transaction starts IMMEDIATE (a writer at once): a reader that later writes would
         # otherwise fail with "database is locked" across processes.
         cursor = dbapi_connection.cursor()
-        database = engine.url.database or ""
-        if database and ":memory:" not in database:
+        if ":memory:" not in database:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # On the DB-API connection itself: through exec_driver_sql, SQLAlchemy's execution machinery
         # (context, events, result) cost a third of an empty transaction (bench/README.md).

@@ -19,9 +19,13 @@ embedded, one-process default; several processes go to PostgreSQL (asyncpg, asyn
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine
+from sqlalchemy.orm import Session
 
 
 class InlineCursor:
@@ -131,3 +135,84 @@ def creator(database: str, *, timeout: float) -> Callable[[], Awaitable[InlineCo
                                                 check_same_thread=False))
 
     return connect
+
+
+class InlineSession:
+    """A synchronous ORM ``Session`` behind the coroutine methods of ``AsyncSession`` our repositories use.
+
+    Even with ``InlineConnection``, SQLAlchemy's asyncio layer runs every session call in a greenlet of its
+    own and every driver call through a switch back to the event loop: about two thirds of the CPU of a
+    short transaction (bench/README.md). Here the session and pysqlite are called directly, as the
+    ``InlineConnection`` calls sqlite3: nothing suspends, so nothing needs a greenlet.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.sync_session = session
+
+    @property
+    def bind(self) -> Any:
+        return self.sync_session.bind
+
+    @property
+    def dirty(self) -> Any:
+        return self.sync_session.dirty
+
+    @property
+    def identity_map(self) -> Any:
+        return self.sync_session.identity_map
+
+    def add(self, instance: object) -> None:
+        self.sync_session.add(instance)
+
+    def expunge(self, instance: object) -> None:
+        self.sync_session.expunge(instance)
+
+    async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.execute(statement, params, **kwargs)
+
+    async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.scalar(statement, params, **kwargs)
+
+    async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.scalars(statement, params, **kwargs)
+
+    async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        return self.sync_session.get(entity, ident, **kwargs)
+
+    async def flush(self, objects: Any = None) -> None:
+        self.sync_session.flush(objects)
+
+    async def refresh(self, instance: object, attribute_names: Any = None) -> None:
+        self.sync_session.refresh(instance, attribute_names)
+
+    async def delete(self, instance: object) -> None:
+        self.sync_session.delete(instance)
+
+    async def connection(self) -> _InlineRunner:
+        return _InlineRunner(self.sync_session.connection())
+
+    @contextlib.asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with self.sync_session.begin_nested():
+            yield
+
+
+class _InlineRunner:
+    """``AsyncConnection.run_sync`` on a synchronous connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.sync_connection = connection
+
+    async def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(self.sync_connection, *args, **kwargs)
+
+    async def execute(self, statement: Any, params: Any = None) -> Any:
+        return self.sync_connection.execute(statement, params)
+
+
+def sync_engine(database: str, *, timeout: float) -> Engine:
+    """A synchronous engine on this SQLite file, for ``InlineSession`` (same connection settings as ``creator``)."""
+    return create_engine(
+        URL.create("sqlite", database=database), hide_parameters=True,
+        creator=lambda: sqlite3.connect(database, timeout=timeout, isolation_level=None, check_same_thread=False),
+    )
