@@ -122,3 +122,51 @@ def serve_rasa(
     from nlu.rasa_server import serve
 
     raise typer.Exit(serve(port, say=typer.echo))
+
+
+@nlu_app.command("evaluate-dialogues")
+def evaluate_dialogues(
+    ctx: typer.Context,
+    backend: BackendOption = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A dialogue file or folder (default: nlu/dialogues).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    show: Annotated[
+        list[str] | None, typer.Option("--show", help="Print the transcript of this dialogue id (repeatable).")
+    ] = None,
+    worst: Annotated[int, typer.Option("--worst", help="How many of the worst conversations to list.")] = 8,
+) -> None:
+    """Play whole free-text conversations through the engine and the NLU: field accuracy, completion,
+    turns per onboarding, misunderstandings, crisis alarms, worst conversations."""
+    from bot.dialogues import DIALOGUES, load_dialogues, play
+    from bot.runtime import load_world_data
+    from flows.catalogue import load_catalogue
+
+    cfg = config_of(ctx)
+    path = data or DIALOGUES
+    if not path.exists():
+        fail(f"{path}: no such file or folder")
+    dialogues = load_dialogues(path)
+    territory = load_world_data(cfg)
+    catalogue = load_catalogue(cfg.path(cfg.settings.data.catalogue), territory)
+    nlu = _backend(cfg, backend)
+
+    async def run():
+        try:
+            return await play(dialogues, nlu, territory, catalogue, backend=nlu.name)
+        finally:
+            await nlu.aclose()
+
+    report = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.format(worst))
+    for played in report.played:
+        if played.dialogue.id in (show or []):
+            typer.echo(f"\n--- {played.dialogue.id}")
+            for typed, said in played.transcript:
+                typer.echo(f"> {typed}")
+                for text in said:
+                    typer.echo(f"  {text}")

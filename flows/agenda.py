@@ -15,6 +15,7 @@ A booking that finds its slot gone returns None: the conversation says "ce crén
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -104,11 +105,20 @@ async def offer(
     part_of_day: str | None = None,
     count: int = 4,
     ignore_appointment: int | None = None,
+    skip_days: Collection[dt.date] = (),
+    skip_starts: Collection[dt.datetime] = (),
 ) -> list[Slot]:
-    """The next ``count`` times to offer the person (one per time, whichever agent), from ``since``."""
+    """The next ``count`` times to offer the person (one per time, whichever agent), from ``since``.
+
+    ``skip_days`` (local days) and ``skip_starts`` are what the person ruled out ("pas mardi").
+    """
     slots = await free_slots(uow, lieu_id=lieu_id, motif=motif, now=now, tz=tz, since=since,
                              ignore_appointment=ignore_appointment)
-    return [s for s in first_per_start(slots) if in_part_of_day(s, part_of_day, tz)][:count]
+    return [
+        s for s in first_per_start(slots)
+        if in_part_of_day(s, part_of_day, tz) and s.starts_at.astimezone(tz).date() not in skip_days
+        and s.starts_at not in skip_starts
+    ][:count]
 
 
 async def _candidates(

@@ -24,7 +24,7 @@ from typing import Any
 
 from flows import agenda, ics
 from flows.events import BUTTON, Document
-from flows.formatting import DAYS, clock, when
+from flows.formatting import DAYS, clock, day, when
 from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_action, on_command, on_erasure, on_intent
 from flows.slots import Slot
 from flows.turn import Turn
@@ -47,6 +47,7 @@ confirm_step = Step("booking.confirm")  # "Autre créneau" is its way back
 lieu_step = Step("booking.lieu", back="booking.slots")
 motif_step = Step("booking.motif", back="booking.slots")
 cancel_step = Step("booking.cancel")
+existing_step = Step("booking.existing")  # "Tu as déjà rendez-vous le …": move it, or book another
 
 STATE = "booking"  # key of this script's scratch data in the conversation
 FIRST_VISIT, FOLLOW_UP = "premier-accueil", "suivi"  # motif codes with a meaning (see docs/booking.md)
@@ -194,30 +195,95 @@ def _local_midnight(day: dt.date, t: Turn) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=t.world.settings.tz).astimezone(dt.UTC)
 
 
-def _read_when(t: Turn, state: dict[str, Any]) -> bool:
-    """Take the day, time and part of day the person named ("mardi aprem", "jeudi 10h"); True if any."""
-    changed = False
-    value = t.entity("time")
+def _local_day(value: str | None, t: Turn) -> dt.date | None:
+    """The local day of an ISO moment kept in the state."""
+    moment = _moment(value)
+    return moment.astimezone(t.world.settings.tz).date() if moment else None
+
+
+def _read_excluded(t: Turn, state: dict[str, Any]) -> bool:
+    """Keep the days (and times) the person ruled out ("pas mardi", "je bosse lundi"); True if any."""
+    found = t.entities("excluded_time")
+    if not found:
+        return False
+    excluded = set(state.get("excluded", []))
+    noted = []
+    for value in found:
+        try:
+            if "T" in value:
+                moment = dt.datetime.fromisoformat(value)
+                moment = moment if moment.tzinfo else moment.replace(tzinfo=t.world.settings.tz)
+                excluded.add(moment.astimezone(dt.UTC).isoformat())
+            else:
+                excluded.add(dt.date.fromisoformat(value).isoformat())
+                noted.append(value)
+        except ValueError:
+            continue
+    state["excluded"] = sorted(excluded)
+    state["noted"] = noted
+    if (wanted := state.get("wanted")) and (wanted in excluded or str(_local_day(wanted, t)) in excluded):
+        state.pop("wanted")
+    return True
+
+
+def _read_when(t: Turn, state: dict[str, Any], on_day: dt.date | None = None) -> bool:
+    """Take the day, time and part of day the person named ("mardi aprem", "jeudi 10h") and the days
+    they ruled out ("je peux pas mardi"); True if any.
+
+    ``on_day`` is the day on screen (the slots shown, the time being confirmed, the appointment being
+    moved): a time said alone ("10h", "vers 15h") is a time of that day.
+    """
+    tz = t.world.settings.tz
+    changed = _read_excluded(t, state)
+    values = t.entities("time")
+    value = values[0] if values else None
+    clock = t.entity("clock")
+    if clock:
+        dates = [v for v in values if "T" not in v]  # "jeudi, mais vers 10h"
+        base = dt.date.fromisoformat(dates[0]) if dates else on_day
+        try:
+            if base is not None:
+                value = dt.datetime.combine(base, dt.time.fromisoformat(clock), tzinfo=tz).isoformat()
+        except ValueError:
+            pass
     if value:
         try:
             if "T" in value:
                 wanted = dt.datetime.fromisoformat(value)
                 if wanted.tzinfo is None:
-                    wanted = wanted.replace(tzinfo=t.world.settings.tz)
+                    wanted = wanted.replace(tzinfo=tz)
                 state["wanted"] = wanted.astimezone(dt.UTC).isoformat()
-                state["since"] = wanted.astimezone(t.world.settings.tz).date().isoformat()
+                state["since"] = wanted.astimezone(tz).date().isoformat()
                 state.pop("part", None)  # an exact time says more than "le matin" said before
             else:
                 state["since"] = dt.date.fromisoformat(value).isoformat()
                 state.pop("wanted", None)
+            if state["since"] in state.get("excluded", []):  # "pas mardi" earlier, "mardi finalement" now
+                state["excluded"] = [d for d in state["excluded"] if d != state["since"]]
             changed = True
         except ValueError:
             pass
     part = t.entity("part_of_day")
     if part in ("matin", "apres_midi"):
         state["part"] = part
+        if not value:
+            state.pop("wanted", None)  # "10h", then "plutôt l'aprem": the afternoon, not 10 h any more
         changed = True
     return changed
+
+
+def _shown_day(t: Turn, state: dict[str, Any]) -> dt.date | None:
+    """The day a time said alone belongs to: the day of a time shown at that hour, else the first day shown."""
+    offered = state.get("offered") or []
+    clock = t.entity("clock")
+    tz = t.world.settings.tz
+    for value in offered:
+        local = dt.datetime.fromisoformat(value).astimezone(tz)
+        if clock and local.strftime("%H:%M") == clock:
+            return local.date()
+    if offered:
+        return dt.datetime.fromisoformat(offered[0]).astimezone(tz).date()
+    return dt.date.fromisoformat(state["since"]) if state.get("since") else None
 
 
 async def _lieu_in(t: Turn, insee: str | None) -> Lieu | None:
@@ -297,14 +363,32 @@ async def start_booking(t: Turn, *, check_existing: bool = True) -> Next:
     if named is not None:
         state["named_lieu"] = named.id
     if check_existing and upcoming:
-        first = upcoming[0]
-        t.say(
-            f"Tu as déjà rendez-vous le {spoken(first.starts_at, t)}.",
-            buttons=[t.action("Le déplacer", "rdv_move", str(first.id)),
-                     t.action("Un autre rendez-vous", "rdv_new")],
-        )
-        return t.stay()
+        state["existing"] = upcoming[0].id
+        return _enter(t, existing_step.name)
     return await _start_search(t, state)
+
+
+@existing_step.ask
+async def _(t: Turn) -> Question:
+    appointment = await _mine(t, _state(t).get("existing", 0))
+    new = Option("new", "Un autre rendez-vous", ("un autre", "un nouveau", "en plus", "nouveau rdv"))
+    if appointment is None or not appointment.live:
+        return Question("Tu veux prendre un rendez-vous ?", options=[new])
+    return Question(f"Tu as déjà rendez-vous le {spoken(appointment.starts_at, t)}.",
+                    options=[Option("move", "Le déplacer", ("deplacer", "decaler", "changer")), new])
+
+
+@existing_step.answer
+async def _(t: Turn) -> Next:
+    existing = _state(t).get("existing")
+    if existing and t.event.kind != BUTTON and _read_when(t, {}):
+        return await start_move(t, existing)  # "plutôt jeudi": this appointment, on Thursday
+    choice = t.choice()
+    if choice == "move" and existing:
+        return await start_move(t, existing)
+    if choice == "new":
+        return await new_appointment(t)
+    return t.not_understood()
 
 
 async def _start_search(t: Turn, state: dict[str, Any]) -> Next:
@@ -331,7 +415,8 @@ async def new_appointment(t: Turn) -> Next:
     if (stop := _needs_consent(t)) is not None:
         return stop
     state = _state(t)
-    return await _start_search(t, {k: v for k, v in state.items() if k in ("since", "wanted", "part", "named_lieu")})
+    kept = ("since", "wanted", "part", "named_lieu", "excluded", "noted")
+    return await _start_search(t, {k: v for k, v in state.items() if k in kept})
 
 
 # --- Choosing a time ----------------------------------------------------------------------------
@@ -357,8 +442,12 @@ async def _offer(t: Turn, lieu: Lieu, motif: Motif) -> tuple[list[Slot], str | N
     part = state.get("part")
     moving = state.get("moving")
     current = await t.uow.appointments.get(moving) if moving else None
+    excluded = state.get("excluded", [])
+    skip_days = {dt.date.fromisoformat(v) for v in excluded if "T" not in v}
+    skip_starts = {dt.datetime.fromisoformat(v) for v in excluded if "T" in v}
     slots = await agenda.offer(t.uow, lieu_id=lieu.id, motif=motif, now=t.now, tz=tz, since=since,
-                               part_of_day=part, count=count * 10 if wanted else count + 1, ignore_appointment=moving)
+                               part_of_day=part, count=count * 10 if wanted else count + 1, ignore_appointment=moving,
+                               skip_days=skip_days, skip_starts=skip_starts)
     if current is not None:
         slots = [s for s in slots if s.starts_at != current.starts_at]  # moving to the same time is no move
     if not wanted:
@@ -371,7 +460,8 @@ async def _offer(t: Turn, lieu: Lieu, motif: Motif) -> tuple[list[Slot], str | N
         slots = (same_day + later)[:count]
         if not slots or slots[0].starts_at != wanted:
             note = f"Pas de place le {spoken(wanted, t)}. Voici les plus proches."
-    elif since_day is not None and slots and slots[0].starts_at.astimezone(tz).date() != since_day:
+    elif (since_day is not None and since_day not in skip_days and slots
+          and slots[0].starts_at.astimezone(tz).date() != since_day):
         note = f"Rien de libre le {DAYS[since_day.weekday()]} {since_day.day}. Voici les suivants."
     return slots, note
 
@@ -412,15 +502,18 @@ async def _(t: Turn) -> Question:
         structure = await t.uow.structures.structure(lieu.structure_id)
         before = (f"Je te propose la mission locale près de chez toi : {structure.name if structure else town}.",)
     nav = _nav_options(state, more_motifs, bool(slots))
+    noted = state.pop("noted", None)
     if not slots:
-        if state.get("since") or state.get("part"):
-            state.pop("since", None)
-            state.pop("wanted", None)
+        if state.get("since") or state.get("part") or state.get("excluded"):
+            for key in ("since", "wanted", "excluded"):
+                state.pop(key, None)
             text = "Je n'ai plus rien de libre à ces dates. Essaie une autre partie de la journée ou un autre lieu."
         else:
             text = f"Je n'ai plus de créneau libre à {town} pour l'instant. Tu peux choisir un autre lieu."
         return Question(text, options=nav, before=before, columns=2)
     lines = [note] if note else []
+    if noted:
+        lines.insert(0, "C'est noté : pas le " + ", ni le ".join(day(dt.date.fromisoformat(d)) for d in noted) + ".")
     moving = await t.uow.appointments.get(state["moving"]) if state.get("moving") else None
     if moving is not None:
         before = (f"Ton rendez-vous est le {spoken(moving.starts_at, t)}.",)
@@ -448,7 +541,7 @@ async def _(t: Turn) -> Next:
         moved_place = named is not None and not state.get("moving") and named.id != state.get("lieu")
         if moved_place and named is not None:
             await _set_lieu(t, state, named)
-        if _read_when(t, state) or moved_place:
+        if _read_when(t, state, _shown_day(t, state)) or moved_place:
             if not moved_place and state.get("wanted") in offered:
                 state["chosen"] = state.pop("wanted")  # the person typed one of the times shown
                 return t.goto(confirm_step.name)
@@ -498,12 +591,19 @@ async def _(t: Turn) -> Question:
 
 @confirm_step.answer
 async def _(t: Turn) -> Next:
+    state = _state(t)
+    if t.event.kind != BUTTON and _read_when(t, state, _local_day(state.get("chosen"), t)):
+        # "plutôt jeudi", "non, pas mardi", "plutôt 10h" (that day): back to the times, or straight to that one.
+        if state.get("wanted") in state.get("offered", []):
+            state["chosen"] = state.pop("wanted")
+            return t.stay(reask=True)
+        state.pop("chosen", None)
+        return t.goto(slots_step.name)
     choice = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
     if choice == "no":
         return t.goto(slots_step.name)
     if choice != "yes":
         return t.not_understood()
-    state = _state(t)
     chosen = _moment(state.get("chosen"))
     found = await _search(t)
     if chosen is None or found is None:
@@ -710,7 +810,7 @@ async def start_move(t: Turn, appointment_id: int | str) -> Next:
         return late
     state = {"moving": appointment.id, "lieu": appointment.lieu_id, "motif": appointment.motif_id}
     t.data[STATE] = state
-    _read_when(t, state)
+    _read_when(t, state, appointment.starts_at.astimezone(t.world.settings.tz).date())  # "mets-le à 10h": that day
     return _enter(t, slots_step.name)
 
 

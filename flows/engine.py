@@ -4,7 +4,8 @@ Order of understanding a message:
 
 1. a command (``/profil``) runs its handler;
 2. a button runs the question's answer (if it is still the current question) or an action;
-3. free text: distress first, always (unless the text is word for word a button on screen); then
+3. free text: distress first: words of danger always; the NLU's distress guess when it is sure and the
+   message does not read better as an answer to the question on screen (a first name, a label); then
    "retour" / "passer"; then the global intents (help, talk to an advisor, stop nudges, delete my
    data) when the NLU is sure; then the current question's answer;
    then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
@@ -33,11 +34,13 @@ from flows.script import (
     Option,
     Question,
     Stay,
+    Step,
     options_payload,
 )
 from flows.turn import OPTIONS_KEY, Turn, reply_payload
 from flows.world import World
 from nlu.result import ParseResult
+from nlu.safety import certain_danger, raises_alarm
 from storage.db import Database
 from storage.outbox import FAREWELL, NewReply
 
@@ -150,6 +153,7 @@ class Engine:
             if event.inbox_id is not None:
                 await uow.inbox.mark_done(event.inbox_id, person_id, now)
         outcome.ack = outcome.ack or turn.ack
+        outcome.misunderstood = turn.misunderstood
         if event.message_id is not None and any(edit == event.message_id for _, edit in turn.replies):
             outcome.clear_keyboard = False  # the pressed keyboard is redrawn in place: removing it first would flash
         outcome.handled_at = now
@@ -170,7 +174,7 @@ class Engine:
             await self._on_button(t, outcome)
         elif event.kind == MEDIA:
             await self.apply(t, await answer_media(t))
-        elif t.parsed is not None and t.parsed.intent.name == "distress" and not t.typed_a_label():
+        elif t.parsed is not None and self._in_danger(t):
             await self.run_intent(t, "distress")
         elif t.conversation.step is None:
             await self.apply(t, Goto(START))
@@ -195,7 +199,7 @@ class Engine:
             if pressed.value == "_back" and step.back:
                 await self.apply(t, Goto(step.back))
             elif pressed.value == "_skip" and step.skip:
-                await self.apply(t, Goto(step.skip))
+                await self.apply(t, await self._skip(t, step))
             else:
                 await self.apply(t, await step.handle(t))
         elif isinstance(pressed, Action) and pressed.name in ACTION_HANDLERS:
@@ -211,7 +215,7 @@ class Engine:
             await self.apply(t, Goto(step.back))
             return
         if folded in SKIP_WORDS and step.skip:
-            await self.apply(t, Goto(step.skip))
+            await self.apply(t, await self._skip(t, step))
             return
         strict = 0.85 if step.free_text else 0.0
         if t.intent in GLOBAL_INTENTS and t.sure and t.confidence >= strict and t.intent in INTENT_HANDLERS:
@@ -221,10 +225,14 @@ class Engine:
         if not isinstance(result, NotUnderstood):
             await self.apply(t, result)
             return
-        if t.sure and t.intent in INTENT_HANDLERS:
+        if t.sure and t.intent in step.later:
+            t.data["later"] = t.intent  # flows/onboarding.py runs it once the questions are done
+            await self.apply(t, t.resume(step.later[t.intent]))
+        elif t.sure and t.intent in INTENT_HANDLERS:
             await self.run_intent(t, t.intent)
         elif candidates := self._hesitations(t.parsed):
             t.conversation.misunderstood += 1
+            t.misunderstood = True
             t.say(
                 "Je ne suis pas sûr d'avoir compris. Tu voulais dire… ?",
                 buttons=[t.action(INTENT_LABELS[c], "intent", c) for c in candidates]
@@ -232,6 +240,21 @@ class Engine:
             )
         else:
             await self.apply(t, NotUnderstood())
+
+    @staticmethod
+    async def _skip(t: Turn, step: Step) -> Next:
+        return await step.on_skip(t) if step.on_skip else Goto(step.skip or HOME)
+
+    @staticmethod
+    def _in_danger(t: Turn) -> bool:
+        """The crisis path: words of danger (always), or the NLU sure of distress when the message does
+        not read better as an answer to the question on screen (a first name, a button's label)."""
+        if certain_danger(t.text):
+            return True
+        if t.parsed is None or not raises_alarm(t.parsed) or t.typed_a_label():
+            return False
+        step = STEPS.get(t.conversation.step or "")
+        return not (step is not None and step.understands is not None and step.understands(t))
 
     def _hesitations(self, parsed: ParseResult | None) -> list[str]:
         if parsed is None:
@@ -333,6 +356,7 @@ class Engine:
     async def _misunderstood(self, t: Turn) -> None:
         conversation = t.conversation
         conversation.misunderstood += 1
+        t.misunderstood = True
         name = conversation.step or HOME
         if conversation.misunderstood >= 3:
             conversation.misunderstood = 0

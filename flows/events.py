@@ -72,4 +72,5 @@ class Outcome:
     to_send: list[Any] = field(default_factory=list)
     ack: str | None = None  # shown by the channel for a button press ("C'est noté")
     clear_keyboard: bool = False  # the pressed keyboard should disappear
+    misunderstood: bool = False  # the message was not understood (counted by the dialogue evaluation)
     handled_at: dt.datetime | None = None

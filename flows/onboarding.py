@@ -1,96 +1,77 @@
-"""Onboarding: consent, then a few questions, each saying why it is asked. Buttons first, free text
-understood. The person can go back, skip what is optional, and pick up where they left off."""
+"""Onboarding: consent, then the profile questions of flows/fields.py, in their order.
+
+Every message is read for every field: what one message says is kept at once ("Noté : Sami, 21 ans,
+Vanves."), and the next question is the first field still missing. The person can go back, skip what
+is optional, correct an answer at any time, and pick up where they left off. Facts given before the
+consent ("salut moi c'est Nour, 19 ans") wait in the conversation's scratch data and are kept only
+once the person agrees (erased with everything if they refuse).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from typing import Any
 
 from flows import privacy
 from flows.contacts import all_structures
+from flows.events import BUTTON, TEXT
+from flows.fields import (
+    BY_NAME,
+    DONE,
+    FIELDS,
+    FOLLOWED,
+    MAX_AGE,
+    MIN_AGE,
+    NONE,
+    OBSTACLES,
+    SCHOOLING,
+    SECTOR_VALUES,
+    SECTORS,
+    SITUATIONS,
+    Field,
+    Found,
+    label,
+    read_message,
+)
 from flows.formatting import join, months
-from flows.script import Next, Option, Question, Step, on_command
-from flows.territory import OUTSIDE
+from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_command
 from flows.turn import Turn
 
-start = Step("onboarding.start")
-first_name = Step("onboarding.first_name", skip="onboarding.age", free_text=True)
-age = Step("onboarding.age", back="onboarding.first_name")
-commune = Step("onboarding.commune", back="onboarding.age")
-commune_pick = Step("onboarding.commune_pick", back="onboarding.commune")
-schooling = Step("onboarding.schooling", back="onboarding.commune")
-situation = Step("onboarding.situation", back="onboarding.schooling")
-rsa = Step("onboarding.rsa", back="onboarding.situation", skip="onboarding.followed_by")
-followed_by = Step("onboarding.followed_by", back="onboarding.rsa", skip="onboarding.obstacles")
-obstacles = Step("onboarding.obstacles", back="onboarding.followed_by", skip="onboarding.sectors")
-sectors = Step("onboarding.sectors", back="onboarding.obstacles")
+__all__ = ["FOLLOWED", "OBSTACLES", "SCHOOLING", "SECTORS", "SECTOR_VALUES", "SITUATIONS", "label"]
 
 AFTER_ONBOARDING = "suggestions.welcome"  # once the profile is complete: the ideas that fit (flows/suggestions.py)
+ANSWERED = "answered"  # scratch data: the fields answered or skipped (a skipped one is None or [])
+PENDING = "pending"  # scratch data: facts given before the consent
 
-SCHOOLING = (
-    Option("aucun", "Aucun diplôme", ("rien", "pas de diplome", "sans diplome", "aucun", "non")),
-    Option("brevet", "Le brevet", ("brevet des colleges", "dnb", "3eme", "troisieme")),
-    Option("cap_bep", "CAP ou BEP", ("cap", "bep", "cap bep")),
-    Option("bac", "Le bac", ("bac pro", "bac general", "bac techno", "baccalaureat", "bac")),
-    Option("bac_plus_2", "Bac+2 ou plus", ("bts", "dut", "but", "licence", "master", "bac 2", "bac+3", "fac")),
-)
-SITUATIONS = (
-    Option("emploi", "Je cherche un emploi", ("emploi", "travail", "taf", "boulot", "job")),
-    Option("formation", "Je cherche une formation", ("formation",)),
-    Option("alternance", "Je cherche une alternance", ("alternance", "apprentissage", "contrat pro")),
-    Option("etudes", "Je suis en études", ("etudes", "etudiant", "lycee", "ecole", "fac", "cours")),
-    Option("en_emploi", "J'ai un travail", ("je travaille", "en emploi", "cdi", "cdd", "interim")),
-    Option("rien", "Rien pour l'instant", ("rien", "je fais rien", "nothing", "je sais pas")),
-)
-SITUATION_OF_INTENT = {"find_job": "emploi", "find_training": "formation", "find_apprenticeship": "alternance"}
-YES_NO = (
-    Option("oui", "Oui", ("ouais", "ouai", "yes", "oe", "wi", "grave", "bien sur")),
-    Option("non", "Non", ("nan", "no", "pas du tout", "jamais")),
-    Option("nsp", "Je ne sais pas", ("jsp", "je sais pas", "sais pas", "aucune idee")),
-)
-FOLLOWED = (
-    Option("mission_locale", "Mission locale", ("mission locale", "ml", "la mission locale")),
-    Option("france_travail", "France Travail", ("france travail", "pole emploi", "pe", "ft")),
-    Option("les_deux", "Les deux", ("les 2", "les deux")),
-    Option("aucun", "Non, personne", ("non", "nan", "personne", "aucun", "rien")),
-)
-OBSTACLES = (
-    Option("mobilite", "Me déplacer", ("permis", "transport", "voiture", "mobilite", "bouger", "navigo")),
-    Option("logement", "Logement", ("logement", "appart", "hebergement", "dormir", "loyer", "maison")),
-    Option("sante", "Santé", ("sante", "malade", "handicap", "docteur", "medecin", "psy")),
-    Option("famille", "Garde d'enfants", ("enfant", "enfants", "bebe", "creche", "garde", "famille", "nounou")),
-    Option("langue", "Lire, écrire", ("lire", "ecrire", "francais", "lecture", "langue", "ecriture")),
-    Option("argent", "Argent", ("argent", "thunes", "sous", "dettes", "fric", "budget", "maille")),
-    Option("demarches", "Papiers, démarches", ("papiers", "demarches", "administratif", "caf", "titre de sejour")),
-)
-SECTORS = (
-    Option("logistique", "Logistique", ("entrepot", "cariste", "magasinier", "preparateur de commandes")),
-    Option("batiment", "Bâtiment", ("btp", "chantier", "maçon", "macon", "electricien", "plombier", "peintre")),
-    Option("hotellerie_restauration", "Cuisine, restauration",
-           ("cuisine", "restauration", "restaurant", "hotel", "serveur", "boulangerie", "patisserie")),
-    Option("commerce_vente", "Commerce, vente", ("vente", "commerce", "vendeur", "caissier", "magasin")),
-    Option("sante_social", "Santé, social", ("aide soignant", "social", "petite enfance", "aide a domicile")),
-    Option("numerique", "Numérique", ("informatique", "dev", "developpeur", "web", "code", "numerique")),
-    Option("securite", "Sécurité", ("agent de securite", "securite", "vigile", "ssiap")),
-    Option("transport", "Transport", ("chauffeur", "livreur", "livraison", "conduite", "bus")),
-    Option("proprete", "Propreté", ("menage", "nettoyage", "proprete", "entretien")),
-    Option("animation_sport", "Animation, sport", ("animateur", "sport", "bafa", "coach", "animation")),
-    Option("industrie", "Industrie", ("usine", "industrie", "production", "soudeur")),
-    Option("espaces_verts", "Espaces verts", ("jardin", "jardinier", "paysagiste", "espaces verts")),
-    Option("beaute_bien_etre", "Beauté", ("coiffure", "esthetique", "beaute", "ongles", "maquillage")),
-    Option("automobile", "Automobile", ("mecanique", "garage", "carrosserie", "mecano", "auto")),
-    Option("administratif", "Bureau, accueil", ("secretariat", "accueil", "bureau", "comptabilite", "admin")),
-)
-SECTOR_VALUES = frozenset(o.value for o in SECTORS)
-DONE, NONE = "_done", "_none"
+start = Step("onboarding.start")
 
 
-def label(options: Sequence[Option], value: str | None) -> str:
-    """The words shown for a stored answer to the question of these options.
+def _field_steps() -> dict[str, Step]:
+    """One step per field; "retour" goes to the previous field, "passer" is offered if optional."""
+    steps: dict[str, Step] = {}
+    for index, field in enumerate(FIELDS):
+        back = FIELDS[index - 1].step if index else None
+        following = FIELDS[index + 1].step if index + 1 < len(FIELDS) else "home"
+        steps[field.name] = Step(field.step, back=back, skip=following if field.optional else None,
+                                 free_text=field.name == "first_name")
+    return steps
 
-    Per question: the same value can mean two things ("aucun": no diploma, or nobody following them).
-    """
-    return next((o.label for o in options if o.value == value), value or "")
+
+STEPS = _field_steps()
+first_name, age, commune = STEPS["first_name"], STEPS["age"], STEPS["commune"]
+commune_pick = Step("onboarding.commune_pick", back=commune.name)
+age_confirm = Step("onboarding.age_confirm", back=age.name)
+name_confirm = Step("onboarding.name_confirm", back=first_name.name)
+
+# Asked in the middle of the questions: done right after them (the booking needs the town, the age).
+LATER = {"book_appointment": "D'accord. Je te propose un rendez-vous juste après les questions."}
+CLOSING = re.compile(
+    r"^(?:non |nan |nn |bah |ben |ok |bon |euh |alors )*"
+    r"(?:c ?est ?(?:tout|tt|bon|fini|ok)|c ?(?:tout|tou|tt|bon|fini|ok)|"
+    r"rien d autre|rien de plus|pas d autre|fini|termine|ca (?:sera|ira) tout|ca ira|voila(?: tout)?|"
+    r"non merci|non|nan|nn|no|rien|aucun|aucune|personne|that s all)\b"
+)
+DONE_ALIASES = ("c est tout", "c tout", "cest tout", "c bon", "c est bon", "fini", "rien d autre", "voila")
 
 
 # --- Consent ------------------------------------------------------------------------------
@@ -101,6 +82,7 @@ async def _(t: Turn) -> Question:
     if not t.data.get("counted"):  # anonymous count of first contacts, once per conversation
         t.data["counted"] = True
         await t.uow.stats.bump("conversations_started", privacy.local_day(t))
+    _keep_for_later(t, read_message(t, None))
     keep = months(t.world.settings.retention.profile_months)
     return Question(
         f"Pour t'aider, je garde tes réponses pendant {keep} après ton dernier message. "
@@ -111,7 +93,7 @@ async def _(t: Turn) -> Question:
             "avec la mission locale.",
         ),
         options=(
-            Option("yes", "D'accord", ("oui", "ok", "dac", "d'acc", "vas y", "go")),
+            Option("yes", "D'accord", ("oui", "ok", "dac", "d'acc", "vas y", "go", "ouais", "oui vas y", "okay")),
             Option("no", "Non merci", ("non", "nan", "pas d'accord")),
             Option("more", "En savoir plus", ("pourquoi", "plus", "c'est quoi", "explique")),
         ),
@@ -126,14 +108,24 @@ async def _(t: Turn) -> Question:
     return question
 
 
+def _keep_for_later(t: Turn, found: dict[str, Found]) -> None:
+    """Facts said before the consent wait in the scratch data (nothing is in the profile yet)."""
+    if found:
+        pending = t.data.setdefault(PENDING, {})
+        pending.update({name: [f.value, f.weak, f.sure] for name, f in found.items()})
+
+
 @start.answer
 async def _(t: Turn) -> Next:
-    answer = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
+    answer = t.choice() if t.event.kind == BUTTON else _consent_in_words(t)
     if answer == "yes":
         version = t.world.settings.privacy.notice_version
         await t.uow.consents.record(t.person, given=True, notice_version=version, now=t.now)
         await t.uow.stats.bump("consents_given", privacy.local_day(t))
-        return t.goto(first_name.name, say="Merci ! Je te pose quelques questions, ça prend 2 minutes.")
+        t.say("Merci ! Je te pose quelques questions, ça prend 2 minutes.")
+        found = {name: Found(*values) for name, values in t.data.pop(PENDING, {}).items()}
+        found.update(read_message(t, None))
+        return await keep(t, found, current=None)
     if answer == "more":
         for text in privacy.notice_before_consent(t.world.settings):  # the same notice as /confidentialite
             t.say(text)
@@ -145,7 +137,19 @@ async def _(t: Turn) -> Next:
         await t.uow.stats.bump("consents_refused", privacy.local_day(t))
         await erase_person(t)
         return t.stay()
+    _keep_for_later(t, read_message(t, None))
     return t.not_understood()
+
+
+def _consent_in_words(t: Turn) -> str | None:
+    chosen = t.choice()
+    if chosen is not None:
+        return chosen
+    if t.is_intent("affirm") or re.match(r"^(?:ok|oui|ouais|dac|d accord|vas y|go|yes|oe)\b", t.folded):
+        return "yes"
+    if t.is_intent("deny"):
+        return "no"
+    return None
 
 
 async def erase_person(t: Turn) -> None:
@@ -154,151 +158,191 @@ async def erase_person(t: Turn) -> None:
     await privacy.erase_everything(t, None)
 
 
-# --- First name ---------------------------------------------------------------------------
-
-NOT_A_NAME = {
-    "salut", "bonjour", "slt", "cc", "coucou", "hello", "yo", "wesh", "wsh", "bjr", "oui", "non", "ok", "jsp",
-    "pourquoi", "quoi", "rien", "moi", "aide", "help", "merci", "stop", "bonsoir", "re", "nan", "ouais", "test",
-}
-NAME_INTRO = re.compile(
-    r"^(?:je m ?'?appelle|jm'?appelle|moi c'?est|c'?est|mon pr[eé]nom c'?est|mon pr[eé]nom)\s+", re.IGNORECASE
-)
-NAME_SHAPE = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ' -]{0,29}$")
+# --- Keeping what a message says ------------------------------------------------------------
 
 
-def read_first_name(text: str) -> str | None:
-    """A first name from "Inès", "je m'appelle inès", "moi c'est Jean-Marc"; None if it does not look like one."""
-    candidate = NAME_INTRO.sub("", text.strip()).strip(" .!,")
-    if not NAME_SHAPE.match(candidate) or len(candidate.split()) > 3 or candidate.lower() in NOT_A_NAME:
-        return None
-    if candidate.islower() or candidate.isupper():
-        return " ".join("-".join(p.capitalize() for p in word.split("-")) for word in candidate.split())
-    return candidate
+def answered(t: Turn, field: Field) -> bool:
+    """The field has a value, or the person answered it with "none" or skipped it."""
+    value = getattr(t.person, field.name)
+    return field.name in t.data.get(ANSWERED, []) or (value is not None and value != [])
 
 
-@first_name.ask
-async def _(t: Turn) -> Question:
-    return Question("C'est quoi ton prénom ? Je l'utilise juste pour te parler.")
+def _mark(t: Turn, field: Field) -> None:
+    done = t.data.setdefault(ANSWERED, [])
+    if field.name not in done:
+        done.append(field.name)
 
 
-@first_name.answer
-async def _(t: Turn) -> Next:
-    if t.is_intent("greet", "affirm", "deny", "thanks", "help"):
-        return t.not_understood()
-    name = read_first_name(t.text)
-    if name is None:
-        return t.not_understood()
-    await t.uow.people.update(t.person, first_name=name)
-    return t.next(age.name, say=f"Enchanté, {name} !")
+async def store(t: Turn, field: Field, value: Any) -> None:
+    """Write one answer to the profile."""
+    changes: dict[str, Any] = {field.name: value}
+    if field.name == "age":
+        changes["age_given_on"] = t.now.date()
+    await t.uow.people.update(t.person, **changes)
+    _mark(t, field)
 
 
-@first_name.explain
-async def _(t: Turn) -> Question:
-    return Question("Écris seulement ton prénom, par exemple « Inès » ou « Karim ». Tu peux aussi passer.")
+async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
+    """Keep what one message says, say it back in one line, and go to the first question left."""
+    said: list[str] = []
+    confirm: Next | None = None
+    for name, reading in found.items():
+        field = BY_NAME[name]
+        if reading.weak and answered(t, field):
+            continue  # guessed from the gist: never over an answer
+        value = reading.value
+        if name == "age" and not MIN_AGE <= value <= MAX_AGE:
+            t.data["age_to_confirm"] = value
+            confirm = t.goto(age_confirm.name)
+            continue
+        if name == "first_name" and not reading.sure:
+            t.data["name_to_confirm"] = value
+            confirm = confirm or t.goto(name_confirm.name)
+            continue
+        if field.multiple:
+            before = list(getattr(t.person, name) or [])
+            value = [o.value for o in field.options if o.value in before or o.value in value]
+            added = [v for v in value if v not in before]
+            await store(t, field, value)
+            if field is current:
+                continue  # said below, the question stays open
+            if added:
+                said.append(field.said(t, added))
+            continue
+        await store(t, field, value)
+        said.append(field.said(t, value))
+    if said == [t.person.first_name] and "first_name" in found:
+        t.say(f"Bienvenue, {t.person.first_name} !")
+    elif said:
+        t.say(f"Noté : {', '.join(said)}.")
+    if confirm is not None:
+        return confirm
+    if current is not None and current.multiple and current.name in found and not _closing(t):
+        added = found[current.name].value
+        t.say(f"J'ajoute : {join([label(current.options, v).lower() for v in added])}.")
+        if len(found) == 1:
+            return t.stay(reask=True)
+    return await next_question(t)
 
 
-# --- Age ----------------------------------------------------------------------------------
-
-AGE_NUMBER = re.compile(r"\b(\d{1,2})\b")
-BIRTH_YEAR = re.compile(r"\b(19[89]\d|20[0-2]\d)\b")
-
-
-def read_age(t: Turn) -> int | None:
-    """The age from a button, an NLU entity, a number, or a birth year."""
-    chosen = t.choice()
-    if chosen == "under":
-        return 0
-    if chosen == "over":
-        return 99
-    if chosen and chosen.isdigit():
-        return int(chosen)
-    if (value := t.entity("age")) and value.isdigit():
-        return int(value)
-    if year := BIRTH_YEAR.search(t.text):
-        return t.now.year - int(year.group(1))
-    if number := AGE_NUMBER.search(t.text):
-        return int(number.group(1))
-    return None
+async def next_question(t: Turn) -> Next:
+    """The first field still missing; the end of onboarding when none is (or back to /profil)."""
+    if t.data.get("editing"):
+        return t.done()
+    for field in FIELDS:
+        if not answered(t, field):
+            return t.goto(field.step)
+    return await finish(t)
 
 
-@age.ask
-async def _(t: Turn) -> Question:
+def _closing(t: Turn) -> bool:
+    return t.event.kind == TEXT and bool(CLOSING.match(t.folded))
+
+
+# --- The questions --------------------------------------------------------------------------
+
+
+def _question(t: Turn, field: Field) -> Question:
+    if not field.multiple:
+        return Question(field.question, before=(field.why,) if field.why else (), options=field.options,
+                        columns=field.columns)
+    selected = getattr(t.person, field.name) or []
+    shown = [Option(o.value, ("✅ " if o.value in selected else "") + o.label, (o.label, *o.aliases))
+             for o in field.options]
     return Question(
-        "Tu as quel âge ?",
-        before=("Certaines aides dépendent de l'âge.",),
-        options=[Option(str(n), str(n)) for n in range(16, 26)]
-        + [Option("under", "Moins de 16 ans"), Option("over", "Plus de 25 ans")],
-        columns=5,
+        field.question,
+        before=(field.why,) if field.why else (),
+        options=[*shown, Option(NONE, field.none_label, ("rien", "aucun", "aucune", "je sais pas", "jsp")),
+                 Option(DONE, "C'est tout", DONE_ALIASES)],
+        columns=2,
     )
 
 
-@age.answer
-async def _(t: Turn) -> Next:
-    years = read_age(t)
-    if years is None:
-        return t.not_understood()
-    if years < 16:
-        t.say("Merci de me l'avoir dit. Je suis fait pour les 16-25 ans, alors je ne garde rien sur toi.")
-        t.say(
-            "Tu peux en parler à un adulte de confiance (au collège : CPE, infirmière). "
-            "Fil Santé Jeunes répond aussi : 0 800 235 236, gratuit et anonyme."
-        )
-        t.say(f"Les missions locales répondent aussi aux questions :\n{all_structures(t.world.territory)}")
-        await t.uow.stats.bump("outside_public", privacy.local_day(t))
-        await erase_person(t)
-        return t.stay()
-    if years > 25:
-        t.say("Je suis fait pour les 16-25 ans, alors je ne garde rien sur toi.")
-        t.say(
-            "Pour toi, le bon contact est France Travail (l'ancien Pôle emploi) : 3949. "
-            "Si tu touches le RSA (revenu de solidarité active), ton référent RSA du Département peut aussi t'aider."
-        )
-        await t.uow.stats.bump("outside_public", privacy.local_day(t))
-        await erase_person(t)
-        return t.stay()
-    await t.uow.people.update(t.person, age=years, age_given_on=t.now.date())
-    return t.next(commune.name, say=f"{years} ans, noté.")
-
-
-# --- Commune ------------------------------------------------------------------------------
-
-
-@commune.ask
-async def _(t: Turn) -> Question:
-    biggest = t.world.territory.largest_communes(4)
-    return Question(
-        "Tu habites dans quelle ville ? Écris son nom.",
-        before=("Je cherche des choses près de chez toi.",),
-        options=[Option(c.insee, c.name) for c in biggest] + [Option(OUTSIDE, "Hors Hauts-de-Seine")],
-    )
-
-
-@commune.answer
-async def _(t: Turn) -> Next:
-    territory = t.world.territory
-    chosen = t.choice()
-    if chosen == OUTSIDE or (chosen is None and re.search(r"\b(hors|pas dans le 92|paris)\b", t.folded)):
-        return await _save_commune(t, OUTSIDE)
-    if chosen:
-        return await _save_commune(t, chosen)
-    named = t.entity("commune")
-    found = territory.commune_named(named) if named else None
-    if found is not None:
-        return await _save_commune(t, found.insee)
-    guesses = territory.guess_communes(t.text)
-    if len(guesses) == 1:
-        return await _save_commune(t, guesses[0].insee)
-    if guesses:
-        t.data["commune_guesses"] = [c.insee for c in guesses]
-        return t.goto(commune_pick.name)
+async def answer(t: Turn, field: Field) -> Next:
+    """An answer to this field's question: a button, or words (read for every field)."""
+    if t.event.kind == BUTTON:
+        return await _pressed(t, field)
+    found = read_message(t, field)
+    if field.name == "commune" and not found:
+        guesses = t.world.territory.guess_communes(t.text)
+        if len(guesses) == 1:
+            found = {"commune": Found(guesses[0].insee)}
+        elif guesses:
+            t.data["commune_guesses"] = [c.insee for c in guesses]
+            return t.goto(commune_pick.name)
+    if found:
+        if field.name == "first_name" and "first_name" not in found:
+            _mark(t, field)  # the person goes on without giving it: not asked again (/profil can add it)
+        return await keep(t, found, current=field)
+    if field.multiple and (_closing(t) or t.is_intent("deny")):
+        _mark(t, field)
+        return await _after_list(t, field)
     return t.not_understood()
 
 
-@commune.explain
-async def _(t: Turn) -> Question:
-    question = await commune.question(t)
-    question.before = ("Écris le nom de ta ville, par exemple « Nanterre » ou « Asnières ».",)
-    return question
+async def _pressed(t: Turn, field: Field) -> Next:
+    value = t.button
+    if field.multiple:
+        selected = list(getattr(t.person, field.name) or [])
+        if value == DONE:
+            _mark(t, field)
+            return await _after_list(t, field)
+        if value == NONE:
+            await store(t, field, [])
+            return await _after_list(t, field)
+        if value in {o.value for o in field.options}:
+            await store(t, field, [o.value for o in field.options if (o.value in selected) != (o.value == value)])
+            return t.stay(redraw=True)
+        return t.not_understood()
+    if field.name == "age" and value in ("under", "over"):
+        t.data["age_to_confirm"] = value
+        return t.goto(age_confirm.name)
+    if value is None or value not in {o.value for o in field.options}:
+        return t.not_understood()
+    return await keep(t, {field.name: Found(field.from_option(value))}, current=field)
+
+
+async def _after_list(t: Turn, field: Field) -> Next:
+    selected = getattr(t.person, field.name) or []
+    t.say(f"Noté : {join([label(field.options, v).lower() for v in selected]) or 'rien pour l’instant'}.")
+    return await next_question(t)
+
+
+def _register(field: Field) -> None:
+    step = STEPS[field.name]
+
+    async def ask(t: Turn) -> Question:
+        return _question(t, field)
+
+    async def handle(t: Turn) -> Next:
+        return await answer(t, field)
+
+    async def explain(t: Turn) -> Question:
+        question = _question(t, field)
+        question.before = (field.explain,) if field.explain else ()
+        return question
+
+    async def skipped(t: Turn) -> Next:
+        _mark(t, field)
+        return await next_question(t)
+
+    def understands(t: Turn) -> bool:
+        return bool(read_message(t, field)) or (field.name == "commune" and bool(
+            t.world.territory.guess_communes(t.text)))
+
+    step.ask(ask)
+    step.answer(handle)
+    step.explain(explain)
+    step.on_skip = skipped
+    step.understands = understands
+    step.later = LATER
+
+
+for _field in FIELDS:
+    _register(_field)
+
+
+# --- Town: when the name typed could be several -------------------------------------------
 
 
 @commune_pick.ask
@@ -317,173 +361,94 @@ async def _(t: Turn) -> Next:
     if chosen == "_other":
         return t.goto(commune.name)
     if chosen and t.world.territory.commune(chosen):
-        return await _save_commune(t, chosen)
+        t.data.pop("commune_guesses", None)
+        return await keep(t, {"commune": Found(chosen)}, current=BY_NAME["commune"])
     return await commune.handle(t)
 
 
-async def _save_commune(t: Turn, insee: str) -> Next:
-    t.data.pop("commune_guesses", None)
-    await t.uow.people.update(t.person, commune=insee)
-    if insee == OUTSIDE:
-        return t.next(schooling.name, say="Noté. Je connais surtout les Hauts-de-Seine, mais je peux t'aider.")
-    found = t.world.territory.commune(insee)
-    return t.next(schooling.name, say=f"Noté : {found.name if found else insee}.")
+# --- Age outside 16-25: asked to confirm before anything is erased ----------------------------
 
 
-# --- Schooling, situation, RSA, follow-up -------------------------------------------------
+def _age_words(value: Any) -> str:
+    return {"under": "moins de 16 ans", "over": "plus de 25 ans"}.get(value, f"{value} ans")
 
 
-@schooling.ask
+@age_confirm.ask
 async def _(t: Turn) -> Question:
+    value = t.data.get("age_to_confirm")
     return Question(
-        "Quel est ton dernier diplôme ?",
-        before=("Ça m'aide à te proposer des formations à ta portée.",),
-        options=SCHOOLING,
+        f"Tu as bien {_age_words(value)} ?",
+        before=("Tremplin est pour les 16-25 ans. Si c'est bien ton âge, je ne peux rien garder sur toi.",),
+        options=(Option("yes", "Oui, c'est ça", ("oui", "ouais", "oui c est ca", "c est ca", "exact")),
+                 Option("no", "Non, je corrige", ("non", "nan", "je me suis trompe", "erreur", "non je corrige"))),
+        columns=1,
     )
 
 
-@schooling.answer
+@age_confirm.answer
 async def _(t: Turn) -> Next:
-    chosen = t.choice()
-    if chosen is None:
-        return t.not_understood()
-    await t.uow.people.update(t.person, schooling=chosen)
-    return t.next(situation.name, say="Merci.")
+    if t.event.kind == TEXT and (reading := BY_NAME["age"].read(t, True)) is not None:
+        t.data.pop("age_to_confirm", None)  # another age: "non 19"
+        return await keep(t, {"age": reading}, current=BY_NAME["age"])
+    chosen = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
+    if chosen == "no":
+        t.data.pop("age_to_confirm", None)
+        return t.goto(age.name, say="D'accord.")
+    if chosen == "yes":
+        value = t.data.pop("age_to_confirm", None)
+        return await outside_public(t, under=value == "under" or (isinstance(value, int) and value < MIN_AGE))
+    return t.not_understood()
 
 
-@situation.ask
-async def _(t: Turn) -> Question:
-    return Question("Aujourd'hui, tu en es où ?", options=SITUATIONS, columns=1)
+async def outside_public(t: Turn, *, under: bool) -> Next:
+    """Confirmed outside 16-25: say who can help, and keep nothing."""
+    if under:
+        t.say("Merci de me l'avoir dit. Tremplin est pour les 16-25 ans, alors je ne garde rien sur toi.")
+        t.say(
+            "Tu peux en parler à un adulte de confiance (au collège : CPE, infirmière). "
+            "Fil Santé Jeunes répond aussi : 0 800 235 236, gratuit et anonyme."
+        )
+        t.say(f"Les missions locales répondent aussi aux questions :\n{all_structures(t.world.territory)}")
+    else:
+        t.say("Tremplin est pour les 16-25 ans, alors je ne garde rien sur toi.")
+        t.say(
+            "Pour toi, le bon contact est France Travail (l'ancien Pôle emploi) : 3949. "
+            "Si tu touches le RSA (revenu de solidarité active), ton référent RSA du Département peut aussi t'aider."
+        )
+    await t.uow.stats.bump("outside_public", privacy.local_day(t))
+    await erase_person(t)
+    return t.stay()
 
 
-@situation.answer
-async def _(t: Turn) -> Next:
-    chosen = t.choice()
-    if chosen is None and t.sure:
-        chosen = SITUATION_OF_INTENT.get(t.intent or "")
-    if chosen is None:
-        return t.not_understood()
-    sectors_named = [s for s in t.entities("secteur") if s in SECTOR_VALUES]
-    if sectors_named:
-        await t.uow.people.update(t.person, sectors=sorted(set(t.person.sectors) | set(sectors_named)))
-    await t.uow.people.update(t.person, situation=chosen)
-    return t.next(rsa.name)
+# --- A first name that is not in the list: asked back ---------------------------------------
 
 
-@rsa.ask
-async def _(t: Turn) -> Question:
-    return Question(
-        "Tu touches le RSA ?",
-        before=("Le RSA, c'est le revenu de solidarité active. Ça change les aides possibles.",),
-        options=YES_NO,
-        columns=3,
-    )
-
-
-@rsa.answer
-async def _(t: Turn) -> Next:
-    chosen = t.choice() or ("oui" if t.is_intent("affirm") else "non" if t.is_intent("deny") else None)
-    if chosen is None:
-        return t.not_understood()
-    await t.uow.people.update(t.person, rsa={"oui": True, "non": False}.get(chosen))
-    return t.next(followed_by.name)
-
-
-@followed_by.ask
+@name_confirm.ask
 async def _(t: Turn) -> Question:
     return Question(
-        "Quelqu'un t'accompagne déjà ? Une mission locale, ou France Travail (l'ancien Pôle emploi) ?",
-        options=FOLLOWED,
-    )
-
-
-@followed_by.answer
-async def _(t: Turn) -> Next:
-    chosen = t.choice() or ("aucun" if t.is_intent("deny") else None)
-    if chosen is None:
-        return t.not_understood()
-    await t.uow.people.update(t.person, followed_by=chosen)
-    return t.next(obstacles.name)
-
-
-# --- Obstacles and sectors: several answers -------------------------------------------------
-
-
-def _multi_question(t: Turn, text: str, options: tuple[Option, ...], selected: list[str], none_label: str) -> Question:
-    shown = [Option(o.value, ("✅ " if o.value in selected else "") + o.label, (o.label, *o.aliases)) for o in options]
-    return Question(
-        text,
-        options=[*shown, Option(NONE, none_label), Option(DONE, "C'est tout")],
+        f"Je t'appelle {t.data.get('name_to_confirm', '')} ?",
+        options=(Option("yes", "Oui", ("oui", "ouais", "c est ca", "exact", "yes", "ok")),
+                 Option("no", "Non", ("non", "nan", "pas du tout"))),
         columns=2,
     )
 
 
-async def _multi_answer(
-    t: Turn, field: str, options: tuple[Option, ...], next_step: str | None, entity: str | None = None
-) -> Next:
-    """Toggle with buttons (the keyboard is redrawn), or take a typed list at once."""
-    values = tuple(o.value for o in options)
-    selected: list[str] = list(getattr(t.person, field) or [])
-    if t.event.kind == "button":
-        chosen = t.button
-        if chosen == DONE:
-            return await _after_multi(t, options, selected, next_step)
-        if chosen == NONE:
-            await t.uow.people.update(t.person, **{field: []})
-            return await _after_multi(t, options, [], next_step)
-        if chosen in values:
-            selected = [v for v in values if (v in selected) != (v == chosen)]
-            await t.uow.people.update(t.person, **{field: selected})
-            return t.stay(redraw=True)
-        return t.not_understood()
-    named = [v for v in ([*t.entities(entity)] if entity else []) if v in values]
-    named = named or [v for v in t.choices() if v in values]
-    if named:
-        named = [v for v in values if v in named]
-        await t.uow.people.update(t.person, **{field: named})
-        return await _after_multi(t, options, named, next_step)
-    if t.is_intent("deny") or t.choice() == NONE or t.folded in {"rien", "aucun", "non", "pas du tout"}:
-        await t.uow.people.update(t.person, **{field: []})
-        return await _after_multi(t, options, [], next_step)
-    if t.choice() == DONE:
-        return await _after_multi(t, options, selected, next_step)
+@name_confirm.answer
+async def _(t: Turn) -> Next:
+    chosen = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
+    name = t.data.pop("name_to_confirm", None)
+    if chosen == "yes" and name:
+        return await keep(t, {"first_name": Found(name)}, current=BY_NAME["first_name"])
+    if chosen == "no":
+        return t.goto(first_name.name, say="D'accord.")
+    found = read_message(t, BY_NAME["first_name"])
+    if "first_name" in found:
+        found["first_name"] = Found(found["first_name"].value)  # said again: that is the name
+        return await keep(t, found, current=BY_NAME["first_name"])
+    if found and name:  # the person goes on without saying no: the name stands
+        return await keep(t, {"first_name": Found(name), **found}, current=None)
+    t.data["name_to_confirm"] = name
     return t.not_understood()
-
-
-async def _after_multi(t: Turn, options: tuple[Option, ...], selected: list[str], next_step: str | None) -> Next:
-    said = join([label(options, v).lower() for v in selected]) if selected else "rien pour l'instant"
-    if next_step is None and not t.data.get("editing"):
-        t.say(f"Noté : {said}.")
-        return await finish(t)
-    return t.next(next_step or "home", say=f"Noté : {said}.")
-
-
-@obstacles.ask
-async def _(t: Turn) -> Question:
-    return _multi_question(
-        t,
-        "Qu'est-ce qui te complique la vie en ce moment ? Choisis tout ce qui compte, puis « C'est tout ».",
-        OBSTACLES, t.person.obstacles or [], "Rien de tout ça",
-    )
-
-
-@obstacles.answer
-async def _(t: Turn) -> Next:
-    return await _multi_answer(t, "obstacles", OBSTACLES, sectors.name)
-
-
-@sectors.ask
-async def _(t: Turn) -> Question:
-    return _multi_question(
-        t,
-        "Quels métiers t'attirent ? Choisis-en un ou plusieurs, puis « C'est tout ».",
-        SECTORS, t.person.sectors or [], "Je ne sais pas",
-    )
-
-
-@sectors.answer
-async def _(t: Turn) -> Next:
-    return await _multi_answer(t, "sectors", SECTORS, None, entity="secteur")
 
 
 # --- End ----------------------------------------------------------------------------------
@@ -496,6 +461,9 @@ async def finish(t: Turn) -> Next:
         await t.uow.stats.bump("onboardings_completed", privacy.local_day(t))
     name = f", {t.person.first_name}" if t.person.first_name else ""
     t.say(f"Merci{name} ! C'est fini pour les questions. Tu peux changer tes réponses avec /profil.")
+    later = t.data.pop("later", None)
+    if later in INTENT_HANDLERS:
+        return await INTENT_HANDLERS[later](t)
     return t.goto(AFTER_ONBOARDING)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flows import onboarding
+from flows.fields import FIELDS
 from flows.formatting import join
 from flows.script import Next, Option, Question, Step, on_command
 from flows.territory import OUTSIDE
@@ -13,18 +14,8 @@ from storage.people import Person
 
 menu = Step("profile.menu")
 
-# (value, button label, the onboarding step that asks it again)
-EDITABLE = (
-    ("first_name", "Prénom", onboarding.first_name.name),
-    ("age", "Âge", onboarding.age.name),
-    ("commune", "Ville", onboarding.commune.name),
-    ("schooling", "Diplôme", onboarding.schooling.name),
-    ("situation", "Situation", onboarding.situation.name),
-    ("rsa", "RSA", onboarding.rsa.name),
-    ("followed_by", "Accompagnement", onboarding.followed_by.name),
-    ("obstacles", "Difficultés", onboarding.obstacles.name),
-    ("sectors", "Métiers", onboarding.sectors.name),
-)
+# (value, button label, the onboarding step that asks it again): one per profile field
+EDITABLE = tuple((field.name, field.label, field.step) for field in FIELDS)
 NOT_SAID = "pas dit"
 
 

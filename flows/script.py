@@ -92,6 +92,13 @@ class Step:
     back: str | None = None  # where "retour" goes
     skip: str | None = None  # where "passer" goes (None: the question cannot be skipped)
     free_text: bool = False  # the answer is free text (a first name): global intents need more confidence
+    # What "passer" does, when more than going to ``skip`` (onboarding notes the field as answered).
+    on_skip: HandlerFn | None = field(default=None, repr=False)
+    # Whether a message reads as an answer to this question: then a hesitant NLU's distress guess
+    # is not a crisis (a first name at the first-name question, "licence" at the diploma one).
+    understands: Callable[[Turn], bool] | None = field(default=None, repr=False)
+    # Requests that wait until this part of the conversation is over: intent -> what to say now.
+    later: dict[str, str] = field(default_factory=dict, repr=False)
     _ask: AskFn | None = field(default=None, repr=False)
     _answer: AnswerFn | None = field(default=None, repr=False)
     _explain: AskFn | None = field(default=None, repr=False)

@@ -259,12 +259,20 @@ def _seats_left(busy: list[Busy], motif: MotifRules, starts_at: dt.datetime, end
     return motif.seats - taken
 
 
+# Where a slot must start (local wall-clock time, end excluded) to be in a part of the day. Noon to
+# 13:00 is in neither (lunch), and so is 18:00 and later: "fin de journée" is still the afternoon.
+PARTS_OF_DAY: dict[str, tuple[dt.time, dt.time]] = {
+    "matin": (dt.time(8, 0), dt.time(12, 0)),
+    "apres_midi": (dt.time(13, 0), dt.time(18, 0)),
+}
+
+
 def in_part_of_day(slot: Slot, part: str | None, tz: ZoneInfo) -> bool:
-    """``matin``: starts before noon; ``apres_midi``: from noon (local time); None: any time."""
-    if part is None:
+    """``matin``: starts in [08:00, 12:00); ``apres_midi``: in [13:00, 18:00) (local time); None: any time."""
+    if part is None or part not in PARTS_OF_DAY:
         return True
-    hour = slot.starts_at.astimezone(tz).hour
-    return hour < 12 if part == "matin" else hour >= 12
+    first, end = PARTS_OF_DAY[part]
+    return first <= slot.starts_at.astimezone(tz).time() < end
 
 
 def first_per_start(slots: Iterable[Slot]) -> list[Slot]:

@@ -54,6 +54,7 @@ class Turn:
         self.replies: list[tuple[Reply, str | None]] = []  # (reply, id of a message to edit instead)
         self.ack: str | None = None
         self.erased = False  # the person's data was deleted during this turn
+        self.misunderstood = False  # the message was not understood
         self.planned: list[int] = []  # outbox rows written for later or for other chats
 
     # --- What the person said -------------------------------------------------------------

@@ -8,7 +8,12 @@ Conventions (documented in docs/nlu.md):
 - "mardi" and "mardi prochain" are the next Tuesday after today (never today); "mardi en huit" a week later.
 - a clock time alone is the next such time (today if still to come, else tomorrow);
 - "2h", "5h30" without "du matin" are afternoon hours (offices close at night): 14:00, 17:30.
-- "aprem" alone is a part of the day, not a time.
+- "aprem" alone is a part of the day, not a time; the "midi" of "après-midi" is not noon.
+- a clock time said without a day ("10h", "vers 15h", "à midi") is also given as ``clock`` ("10:00"),
+  so that a conversation showing a day can apply it to that day;
+- a day or time the person rules out ("pas mardi", "sauf le mardi", "mardi c'est pas possible", "je
+  bosse lundi") is ``excluded_time`` (same value as ``time`` would be), never ``time``; a part of the
+  day ruled out ("pas le matin") gives the other one. See ``_negated`` for the rules.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ _TIME = re.compile(
     r"(?P<h>[0-2]?\d)\s?(?:h|heures?|:)\s?(?P<m>[0-5]\d)?(?!\d)"
     r"(?P<pm>\s+(?:de l ?'?\s?apres[ -]?midi|de l ?'?\s?aprem|du soir))?"
     r"(?P<am>\s+du mat(?:in)?)?"
-    r"|(?P<midi>midi)(?:\s+et\s+(?P<demi>demi|quart))?)(?![\w/])"
+    r"|(?<!apres )(?<!apres-)(?<!apres)(?P<midi>midi)(?:\s+et\s+(?P<demi>demi|quart))?)(?![\w/])"
 )
 # Durations and frequencies that look like a clock time: "35h par semaine", "depuis 2h".
 _NOT_A_TIME_BEFORE = re.compile(r"(?:depuis|pendant|dans|en|fait|fais|faire|plus de|moins de|de|sur|les|que)\s*$")
@@ -71,6 +76,34 @@ _MAY_HAVE_DATE = re.compile(
     r"\d|lundi|mardi|mercre|mercerdi|jeudi|vendredi|samedi|dimanche|demain|dem1|dm1|auj|ajd|ojd|midi|"
     r"janv|fev|mars|avr|mai|juin|juil|aout|sept|oct|nov|dec|premier|dans"
 )
+# Negation. A mention (a day, a time, a part of the day) is ruled out by the words of its clause
+# before it ("je peux pas mardi", "sauf mardi") or right after it ("mardi c'est pas possible").
+_BOUNDARY = re.compile(
+    r"[,;.!?()\n]|\b(?:mais|plutot|sinon|par contre|du coup|alors|donc|car|parce que|puisque|et|ou)\b"
+)
+_NEG = re.compile(
+    r"\b(?:pas|pa|ni|jamais|impossible|indispos?|indisponibles?"
+    r"|(?:peux|peu|peut|pourrai|pourrais|pourra|suis|serai|serais|sera) plus)\b"
+)
+_NEG_AFTER = re.compile(r"\b(?:non|mort)\b")
+_EXCEPT = re.compile(r"\b(?:sauf|hors|hormis|excepte|a part|en dehors d[eu]|sans)\b")
+# Being busy rules a day out too ("je bosse lundi"); with a negation it does not ("je bosse pas lundi").
+_BUSY = re.compile(
+    r"\b(?:occupee?s?|empeche(?:e|ment)?s?"
+    r"|(?:suis|serai|serais|chui|jsuis|jserai) (?:pris|prise|en cours|en formation|en stage|au (?:taf|boulot|travail))"
+    r"|(?:je|j'|j) ?(?:bosse|travaille|taffe)|jbosse|jtaffe|jtravaille"
+    r"|(?:j'ai|jai|j ai|g) (?:pas )?(?:cours|taf|boulot|travail|exam|examen|partiel|un exam|un examen|un partiel"
+    r"|un truc|un empechement|un autre rdv|un autre rendez-vous|deja (?:un )?(?:rdv|rendez-vous|truc|quelque chose)))\b"
+)
+# Words with "pas" that do not rule anything out: "pourquoi pas", "pas de souci", "je sais pas".
+_NOT_A_NEGATION = re.compile(
+    r"\b(?:pourquoi pas|ou pas|pas de (?:souci|soucis|probleme|problemes|pb|blem|blems)|pas grave|pas mal"
+    r"|pas sure?|(?:sais|sait|connais) pas|(?:derange|gene|drange|pose) pas"
+    r"|pas (?:que|qu'|avant|apres|plus tot|plus tard))\b"
+)
+# "pas avant jeudi", "pas dispo avant 14h": a limit, not a day ruled out.
+_LIMIT = re.compile(r"\b(?:(?:avant|apres|des|que)\b|a partir d|jusqu|qu')")
+_CONNECTOR = re.compile(r"^\s*,?\s*(?P<word>et|ou|ni|voire)?\s*(?:le|ce|la|l ?'?)?\s*$")
 _JOIN_PART_OF_DAY = re.compile(r"^\s*(?:matin|apres[ -]?midi|aprem|soir)?\s*(?:a|vers)?\s*$")
 _JOIN = re.compile(r"^\s*(?:,|-|a|vers|pour|le|des|,\s*a|matin a|apres[ -]?midi a|aprem a|soir a)?\s*$")
 
@@ -197,8 +230,89 @@ def _resolve_time(m: re.Match[str], folded: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
+def _polarity(window: str, *, after: bool) -> bool:
+    """True if these words of the clause rule the mention out."""
+    words = _NOT_A_NEGATION.sub(" ", window)
+    neg = list(_NEG.finditer(words)) + (list(_NEG_AFTER.finditer(words)) if after else [])
+    busy = bool(_BUSY.search(words))
+    excepted = not after and bool(_EXCEPT.search(words))
+    if neg and not after and _LIMIT.search(words, max(m.end() for m in neg)):
+        neg = []  # "je suis pas dispo avant jeudi": from Thursday on
+    return bool(neg) ^ busy ^ excepted
+
+
+def _clause_start(folded: str, end: int) -> int:
+    """Where the clause holding position ``end`` starts (after the last boundary before it)."""
+    last = 0
+    for m in _BOUNDARY.finditer(folded, 0, end):
+        last = m.end()
+    return last
+
+
+def _negated(folded: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each mention (sorted spans of days, times, parts of the day): is it ruled out?
+
+    - the words of its clause before it ("je peux pas mardi", "sauf le mardi", "je bosse lundi"), or
+      right after it ("mardi c'est pas possible", "mardi, je peux pas"), up to the next mention;
+    - "pas" and being busy cancel out ("je bosse pas lundi"), so do "pas" and "sauf" ("je peux pas,
+      sauf mardi"); "pourquoi pas", "pas de souci", "je sais pas", "pas avant jeudi" rule nothing out;
+    - a list joined by "et", "ou", "ni" shares its negation ("pas mardi ni mercredi",
+      "mardi et mercredi c'est mort"); a comma alone does not ("pas mardi, jeudi").
+    - between two mentions with no comma or "mais", a negation goes with the second one.
+    """
+    out = [False] * len(spans)
+    chains: list[list[int]] = []  # mentions side by side or joined by a comma, "et", "ou", "ni"
+    listed: list[bool] = []  # joined by at least one "et" / "ou" / "ni": they share their negation
+    for k in range(len(spans)):
+        joined = _CONNECTOR.match(folded[spans[k - 1][1] : spans[k][0]]) if k else None
+        if joined is None or (listed[-1] and not joined.group("word")):  # "ni mardi, mercredi ça va"
+            chains.append([k])
+            listed.append(False)
+        else:
+            chains[-1].append(k)
+            listed[-1] = listed[-1] or bool(joined.group("word"))
+    for chain, shared in zip(chains, listed, strict=True):
+        first, last = chain[0], chain[-1]
+        before, after = _before(folded, spans, first), _after(folded, spans, last)
+        for k in chain:
+            out[k] = (before or after) if shared else (k == first and before) or (k == last and after)
+    return out
+
+
+def _before(folded: str, spans: list[tuple[int, int]], k: int) -> bool:
+    start = spans[k][0]
+    clause = _clause_start(folded, start)
+    begin = max(clause, spans[k - 1][1] if k else 0)
+    window = folded[begin:start]
+    if _polarity(window, after=False):
+        if _EXCEPT.search(window) and not (_NEG.search(window) or _BUSY.search(window)) and clause == begin > 0:
+            # "je peux pas de la semaine, sauf jeudi": the clause before says what "sauf" is an exception to.
+            previous = folded[_clause_start(folded, begin - 1) : begin]
+            if not any(s < begin and e > _clause_start(folded, begin - 1) for s, e in spans) and (
+                    _NEG.search(_NOT_A_NEGATION.sub(" ", previous)) or _BUSY.search(previous)):
+                return False
+        return True
+    return False
+
+
+def _after(folded: str, spans: list[tuple[int, int]], k: int) -> bool:
+    end = spans[k][1]
+    skip = re.match(r"\s*,?", folded[end:])
+    begin = end + (skip.end() if skip else 0)
+    stop = len(folded)
+    if (boundary := _BOUNDARY.search(folded, begin)) is not None:
+        stop = boundary.start()
+    if k + 1 < len(spans) and spans[k + 1][0] < stop:
+        return False  # the words belong to the next mention
+    return _polarity(folded[begin:stop], after=True)
+
+
 def find_times(text: str, now: dt.datetime | None = None, timezone: str = "Europe/Paris") -> list[TimeMatch]:
-    """Dates ("2026-12-01") and date-times ("2026-12-01T14:00:00+01:00") in ``text``."""
+    """Dates ("2026-12-01") and date-times ("2026-12-01T14:00:00+01:00") in ``text``.
+
+    Each is a ``time`` match, or an ``excluded_time`` one when the person rules it out ("pas mardi").
+    A clock time said without a day is also a ``clock`` match ("10:00"), unless it is ruled out.
+    """
     folded, index = fold(text)
     if not _MAY_HAVE_DATE.search(folded):
         return []
@@ -216,7 +330,7 @@ def find_times(text: str, now: dt.datetime | None = None, timezone: str = "Europ
         clock = _resolve_time(m, folded)
         if clock is not None:  # the span starts at the hour, not at "à" / "vers"
             times.append((m.start("h") if m.group("h") else m.start("midi"), m.end(), clock))
-    out: list[tuple[int, int, str]] = []
+    out: list[tuple[int, int, str, str | None]] = []  # span, value, clock time of a time alone
     used: set[int] = set()
     for ds, de, day in dates:
         pair = None
@@ -228,28 +342,51 @@ def find_times(text: str, now: dt.datetime | None = None, timezone: str = "Europ
                 pair = k
                 break
         if pair is None:
-            out.append((ds, de, day.isoformat()))
+            out.append((ds, de, day.isoformat(), None))
             continue
         used.add(pair)
         ts, te, clock = times[pair]
         moment = dt.datetime.combine(day, clock, tzinfo=tz)
-        out.append((min(ds, ts), max(de, te), moment.isoformat()))
+        out.append((min(ds, ts), max(de, te), moment.isoformat(), None))
     for k, (ts, te, clock) in enumerate(times):
         if k in used:
             continue
         moment = dt.datetime.combine(ref.date(), clock, tzinfo=tz)
         if moment <= ref:
             moment = dt.datetime.combine(ref.date() + dt.timedelta(days=1), clock, tzinfo=tz)
-        out.append((ts, te, moment.isoformat()))
+        out.append((ts, te, moment.isoformat(), clock.strftime("%H:%M")))
     out.sort()
-    return [TimeMatch("time", value, index[s], index[e]) for s, e, value in out]
+    parts = [(m.start(), m.end()) for m in _PART_OF_DAY.finditer(folded)]
+    spans = sorted({(s, e) for s, e, _, _ in out} | set(parts))
+    ruled_out = {span for span, negated in zip(spans, _negated(folded, spans), strict=True) if negated}
+    found = []
+    for s, e, value, clock_time in out:
+        if (s, e) in ruled_out:
+            found.append(TimeMatch("excluded_time", value, index[s], index[e]))
+            continue
+        found.append(TimeMatch("time", value, index[s], index[e]))
+        if clock_time is not None:
+            found.append(TimeMatch("clock", clock_time, index[s], index[e]))
+    return found
 
 
 def find_parts_of_day(text: str) -> list[TimeMatch]:
-    """``matin`` or ``apres_midi`` ("aprem", "en fin de journée" count as the afternoon)."""
+    """``matin`` or ``apres_midi`` ("aprem", "en fin de journée" count as the afternoon).
+
+    A part of the day ruled out gives the other one: "pas le matin" is ``apres_midi``.
+    """
     folded, index = fold(text)
+    parts = list(_PART_OF_DAY.finditer(folded))
+    if not parts:
+        return []
+    mentions = [(m.start(), m.end()) for m in parts]
+    if _MAY_HAVE_DATE.search(folded):
+        mentions += [(m.start(), m.end()) for m in _DATE.finditer(folded)]
+        mentions += [(m.start(), m.end()) for m in _TIME.finditer(folded)]
+    spans = sorted(set(mentions))
+    ruled_out = {span for span, negated in zip(spans, _negated(folded, spans), strict=True) if negated}
     found = []
-    for m in _PART_OF_DAY.finditer(folded):
-        value = "matin" if m.group("am") else "apres_midi"
-        found.append(TimeMatch("part_of_day", value, index[m.start()], index[m.end()]))
+    for m in parts:
+        morning = bool(m.group("am")) != ((m.start(), m.end()) in ruled_out)
+        found.append(TimeMatch("part_of_day", "matin" if morning else "apres_midi", index[m.start()], index[m.end()]))
     return found

@@ -46,6 +46,7 @@ def _save_gazetteer(gaz: Gazetteer, path: Path) -> None:
         "known_words": sorted(gaz.known_words),
         "max_len": gaz.max_len,
         "fuzzy": [[n, first, [list(c) for c in cands]] for (n, first), cands in gaz.fuzzy.items()],
+        "groups": list(gaz.groups),
     }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -60,6 +61,7 @@ def _load_gazetteer(path: Path) -> Gazetteer:
         known_words=frozenset(doc["known_words"]),
         max_len=doc["max_len"],
         fuzzy={(n, first): [tuple(c) for c in cands] for n, first, cands in doc["fuzzy"]},  # type: ignore[misc]
+        groups=tuple(doc["groups"]),
     )
 
 
@@ -126,7 +128,7 @@ class EmbeddedBackend:
 
     def entities(self, text: str, tokens: list[normalise.Token] | None = None,
                  now: dt.datetime | None = None, *, about_work: bool | None = None) -> tuple[Entity, ...]:
-        """Communes and sectors, dates and times, parts of the day and ages, by position."""
+        """Communes, sectors and profile fields, dates and times, parts of the day and ages, by position."""
         matches = self.gazetteer.find(text, tokens, about_work=about_work)
         found = [Entity(m.entity, m.value, m.start, m.end) for m in matches]
         return merge_entities(found, extra_entities(text, now, self.timezone))

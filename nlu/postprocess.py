@@ -1,4 +1,8 @@
-"""What both backends do around the classifier: Telegram commands, the distress net, extra entities."""
+"""What both backends do around the classifier: Telegram commands, the distress net, extra entities.
+
+The alarm itself (emergency numbers, advisors alerted) is decided by ``nlu.safety.raises_alarm`` on the
+result, not by the top intent alone.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from collections.abc import Iterable, Sequence
 
 from nlu.age import find_ages
 from nlu.dates import find_parts_of_day, find_times
+from nlu.names import find_first_name
 from nlu.result import Entity, IntentScore, ParseResult
-from nlu.safety import looks_like_distress
+from nlu.safety import DISTRESS, looks_like_distress
 
-DISTRESS = "distress"
+__all__ = ["DISTRESS", "NET_CONFIDENCE", "apply_safety_net", "command_result", "extra_entities", "is_command",
+           "merge_entities"]
 # The confidence given to distress when only the safety net saw it: above any sensible threshold.
 NET_CONFIDENCE = 0.9
 
@@ -39,9 +45,17 @@ def apply_safety_net(normalised: str, ranking: Sequence[IntentScore]) -> tuple[I
 
 
 def extra_entities(text: str, now: dt.datetime | None, timezone: str) -> list[Entity]:
-    """Dates and times, parts of the day and ages (no Duckling in our Rasa: both backends use these)."""
+    """Dates and times, parts of the day, ages and the first name (no Duckling in our Rasa: both backends
+    use these). ``first_name`` is given when the message introduces a name ("je m'appelle Inès et je
+    cherche…", "moi c yanis", "c'est Sami") or is a known first name and nothing else ("Moussa",
+    "Fatoumata et toi ?"); never for a bare unknown word. A bare "Antony" is both a first name and a
+    commune: the step that asked decides which it is."""
     found = [*find_times(text, now, timezone), *find_parts_of_day(text), *find_ages(text)]
-    return [Entity(m.entity, m.value, m.start, m.end) for m in found]
+    entities = [Entity(m.entity, m.value, m.start, m.end) for m in found]
+    name = find_first_name(text)
+    if name is not None:
+        entities.append(Entity("first_name", name.value, name.start, name.end))
+    return entities
 
 
 def merge_entities(primary: Iterable[Entity], secondary: Iterable[Entity]) -> tuple[Entity, ...]:

@@ -1,8 +1,11 @@
 """The Rasa server backend: ``POST /model/parse`` over HTTP, the embedded backend as fallback.
 
-Rasa gives the intent and the commune / secteur entities it found; values are made canonical with
-our gazetteer (whatever spelling Rasa returns) and our own dates, parts of the day and ages are
-added (no Duckling here), so results have exactly the embedded backend's shape. The distress net
+Rasa gives the intent and the commune / secteur / profile entities it found; values are made canonical
+with our gazetteer (whatever spelling Rasa returns) and our own dates, parts of the day and ages are
+added (no Duckling here), so results have exactly the embedded backend's shape. A profile entity
+(diplome, obstacle, suivi, situation, rsa) is kept only where the gazetteer, reading the whole
+message, finds the same entity over Rasa's span, with the gazetteer's value and span: so the phrases
+that rule a word out ("t'es pas cap", "dans le transport", "je bosse pas") apply to Rasa too. The distress net
 applies too. Commands ("/start") never reach Rasa: it would force an intent from them.
 """
 
@@ -16,13 +19,14 @@ from typing import Any
 import httpx
 
 from nlu.embedded import EmbeddedBackend
+from nlu.entities import PROFILE_ENTITIES, Match, group_of
 from nlu.normalise import normalise
 from nlu.postprocess import apply_safety_net, command_result, extra_entities, is_command, merge_entities
 from nlu.result import Entity, IntentScore, ParseResult
 
 log = logging.getLogger(__name__)
 
-RASA_ENTITIES = ("commune", "secteur")
+RASA_ENTITIES = ("commune", "secteur", *PROFILE_ENTITIES)
 
 
 class RasaBackend:
@@ -87,6 +91,7 @@ class RasaBackend:
     def _entities(self, text: str, data: dict[str, Any], now: dt.datetime | None) -> tuple[Entity, ...]:
         gaz = self.fallback.gazetteer
         known = {v for v in gaz.phrases.values() if v}
+        whole: list[Match] | None = None  # the gazetteer's reading of the whole message, when needed
         found: list[Entity] = []
         for e in data.get("entities") or []:
             kind = e.get("entity")
@@ -94,16 +99,24 @@ class RasaBackend:
                 continue
             start, end = int(e.get("start", 0)), int(e.get("end", 0))
             value = str(e.get("value", ""))
+            if kind in PROFILE_ENTITIES:
+                whole = gaz.find(text, about_work=True) if whole is None else whole
+                for m in whole:
+                    if m.entity == kind and m.start < end and start < m.end and not any(
+                            f.entity == kind and f.start < m.end and m.start < f.end for f in found):
+                        found.append(Entity(kind, m.value, m.start, m.end))
+                continue
             if (kind, value) not in known:
                 # Rasa's raw span ("asniere"): our gazetteer knows its canonical value, or it is dropped.
                 matches = [m for m in gaz.find(text[start:end] or value, about_work=True) if m.entity == kind]
                 if not matches:
                     continue
                 value = matches[0].value
-            if any(f.start < end and start < f.end for f in found):
+            if any(group_of(f.entity) == group_of(kind) and f.start < end and start < f.end for f in found):
                 continue  # DIET and the regex extractor can both report the same words
             found.append(Entity(kind, value, start, end))
-        return merge_entities(found, extra_entities(text, now, self.fallback.timezone))
+        return merge_entities(sorted(found, key=lambda f: (f.start, f.end, f.entity)),
+                              extra_entities(text, now, self.fallback.timezone))
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

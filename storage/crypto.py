@@ -35,6 +35,11 @@ def use_keys(keys: str | list[str]) -> None:
         raise DataKeyError("TREMPLIN_DATA_KEY is not a valid Fernet key (32 url-safe base64 bytes)") from exc
 
 
+def has_keys() -> bool:
+    """Whether a key is configured."""
+    return _cipher is not None
+
+
 def new_key() -> str:
     """A fresh random key, for ``TREMPLIN_DATA_KEY``."""
     return Fernet.generate_key().decode()

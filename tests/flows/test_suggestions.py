@@ -133,14 +133,18 @@ async def test_interest_is_saved_once_for_the_handoff(harness: Harness) -> None:
     assert [(r.entry_id, r.kind) for r in rows] == [("pg-e2c", "programme"), ("tr-prepa-commandes", "training")]
 
 
-async def test_typed_interest_points_to_the_button_or_saves_the_only_idea(sqlite_db: Database) -> None:
+async def test_typed_interest_asks_which_idea_or_saves_the_only_one(sqlite_db: Database) -> None:
     harness = make_harness(sqlite_db)
     chat = harness.chat()
     await onboard(chat)
     harness.nlu.learn("ça m'intéresse", "deny", confidence=0.66)  # what the NLU may hear
-    await chat.press("Montre-moi")
+    cards = await chat.press("Montre-moi")
     replies = await chat.send("ça m'intéresse")
-    assert [r.text for r in replies] == ["Appuie sur « Ça m'intéresse » sous l'idée que tu veux."]
+    assert [r.text for r in replies] == ["Laquelle t'intéresse ?"]  # a button for each idea on screen
+    assert labels(replies[0]) == ["École de la 2e chance (E2C)", "Promo 16-18", "Préparateur de commandes en…"]
+    saved = await chat.press("Promo 16-18")
+    assert saved[0].text == "C'est noté : « Promo 16-18 » t'intéresse. Ton conseiller le verra."
+    assert offer_of_card(cards[1].text).title == "Promo 16-18"
 
     one = data_catalogue()
     only = next(o for o in one.offers if o.id == "pg-e2c")
@@ -264,8 +268,9 @@ async def test_before_onboarding_the_intents_say_what_is_possible_and_resume(har
     await chat.send("bonjour")
     await chat.press("D'accord")
     await chat.send("Inès")
-    harness.nlu.learn("je cherche un travail", "find_job")
-    replies = await chat.send("je cherche un travail")
+    # (a request for work or training is taken by onboarding as the answer to "ta situation")
+    harness.nlu.learn("il y a des aides financières ?", "financial_aid")
+    replies = await chat.send("il y a des aides financières ?")
     assert [r.text for r in replies] == [
         "Je peux te proposer des formations, des métiers et des aides près de chez toi.",
         "Il me faut d'abord tes réponses. On finit les questions ?",

@@ -16,6 +16,7 @@ from nlu.evaluation import HELDOUT, Report, evaluate, load_examples
 MIN_ACCURACY = 0.92  # measured 0.939
 MIN_MACRO_F1 = 0.92  # measured 0.938
 MIN_ENTITY_F1 = {"commune": 0.97, "secteur": 0.94}  # measured 1.000 and 0.958
+MAX_HELDOUT_FALSE_ALARMS = 3  # measured 1
 
 
 @pytest.fixture(scope="module")
@@ -37,5 +38,14 @@ def test_entity_f1(report: Report) -> None:
 
 
 def test_distress_is_never_missed(report: Report) -> None:
-    missed = [text for text, gold, _ in report.errors if gold == "distress"]
-    assert report.distress_recall == 1.0, f"{len(missed)} distress message(s) missed"
+    """Every distress message raises the alarm as the engine decides it (nlu.safety.raises_alarm)."""
+    assert report.distress_recall == 1.0, f"{len(report.missed_alarms)} distress message(s) missed"
+    assert report.missed_alarms == []
+
+
+def test_false_alarms_are_counted_and_the_false_alarm_file_raises_none(report: Report) -> None:
+    # Held-out messages of other intents may raise it (a wide net is the price of never missing one):
+    # measured 1 of 436 ("je me deco la", the classifier's distress at 0.85).
+    assert len(report.false_alarms) <= MAX_HELDOUT_FALSE_ALARMS, report.false_alarms
+    assert report.false_alarm_file == "nlu/false_alarms.yml" and report.false_alarm_checked >= 2500
+    assert report.false_alarm_hits == [], report.false_alarm_hits

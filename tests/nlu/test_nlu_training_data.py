@@ -8,7 +8,7 @@ import pytest
 
 from nlu import INTENTS, SECTEURS
 from nlu.embedded import EmbeddedBackend
-from nlu.entities import build_gazetteer
+from nlu.entities import PROFILE_ENTITIES, build_gazetteer
 from nlu.normalise import normalise
 from nlu.safety import looks_like_distress
 from nlu.training_data import load_training_data
@@ -43,7 +43,8 @@ def test_every_annotation_has_a_canonical_value() -> None:
             span = example.text[ent.start : ent.end]
             values = {m.value for m in gaz.find(span, about_work=True) if m.entity == ent.entity}
             assert len(values) == 1, (ent.entity, span)
-            assert values <= (communes if ent.entity == "commune" else set(SECTEURS))
+            allowed = PROFILE_ENTITIES.get(ent.entity) or (communes if ent.entity == "commune" else SECTEURS)
+            assert values <= set(allowed), (ent.entity, span)
 
 
 def test_the_safety_net_knows_every_distress_example_and_few_others() -> None:
@@ -51,3 +52,11 @@ def test_the_safety_net_knows_every_distress_example_and_few_others() -> None:
     assert missed == []
     false_alarms = [e.text for e in DATA.examples if e.intent != "distress" and looks_like_distress(normalise(e.text))]
     assert len(false_alarms) <= 5, false_alarms
+
+
+def test_the_profile_entities_are_annotated_for_rasa() -> None:
+    # Rasa's RegexEntityExtractor only uses a lookup table named like an entity annotated somewhere.
+    annotated = {e.entity for ex in DATA.examples for e in ex.entities}
+    for entity in PROFILE_ENTITIES:
+        assert entity in annotated, entity
+        assert DATA.lookups.get(entity), f"no lookup table {entity!r}"

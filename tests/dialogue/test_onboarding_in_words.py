@@ -1,0 +1,157 @@
+"""Onboarding answered in the person's own words, through the real embedded NLU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.kit import Chat, Harness
+
+CRISIS = "Je suis là. Ce que tu vis compte."
+
+
+async def person(h: Harness, user: str = "ines") -> Any:
+    async with h.db.transaction() as uow:
+        return await uow.people.find("test", user)
+
+
+async def agreed(chat: Chat) -> None:
+    await chat.send("salut")
+    await chat.send("ok")
+
+
+def alarms(chat: Chat) -> int:
+    return sum(text.startswith(CRISIS) for text in chat.texts)
+
+
+async def test_one_message_fills_four_fields_and_the_next_question_is_the_first_missing(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    replies = await chat.send("moi c sami, g 21 ans, jhabite a vanves et jcherche un taf")
+    assert "Noté : Sami, 21 ans, Vanves, tu cherches un emploi." in [r.text for r in replies]
+    assert chat.last.text == "Quel est ton dernier diplôme ?"
+    stored = await person(harness)
+    assert (stored.first_name, stored.age, stored.commune, stored.situation) == ("Sami", 21, "92075", "emploi")
+
+
+async def test_facts_before_the_consent_are_kept_once_agreed(harness: Harness) -> None:
+    chat = harness.chat()
+    await chat.send("bonjour jm'appelle Kenza j'ai 19 ans")
+    assert await person(harness) is None or (await person(harness)).first_name is None
+    await chat.send("dacc")
+    assert "Noté : Kenza, 19 ans." in chat.texts
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+
+
+@pytest.mark.parametrize("name", ["Moussa", "Aïcha", "Mamadou", "Fatoumata", "Kadiatou", "Chloé", "Mélissa",
+                                  "Ibrahima", "Oumou", "Jean-Baptiste"])
+async def test_a_frequent_first_name_is_a_first_name_never_an_alarm(harness: Harness, name: str) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send(name)
+    assert alarms(chat) == 0
+    assert (await person(harness)).first_name == name
+    assert chat.last.text == "Tu as quel âge ?"
+
+
+@pytest.mark.parametrize(("typed", "name"), [("moi c yanis", "Yanis"), ("yanis et toi", "Yanis"),
+                                             ("jm'appelle inès", "Inès"), ("c'est Marie-Claire", "Marie-Claire")])
+async def test_the_words_around_a_first_name_are_not_the_name(harness: Harness, typed: str, name: str) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send(typed)
+    assert (await person(harness)).first_name == name
+
+
+async def test_a_request_at_the_first_name_question_is_not_a_name(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("prendre rdv")
+    assert (await person(harness)).first_name is None
+
+
+async def test_danger_is_heard_even_with_a_first_name(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("je m'appelle Inès et je veux mourir")
+    assert alarms(chat) == 1
+
+
+async def test_16_ans_is_16(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Lina")
+    await chat.send("16 ans")
+    stored = await person(harness)
+    assert stored is not None and stored.age == 16
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+
+
+async def test_an_age_out_of_range_is_confirmed_first_and_nothing_is_erased(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Lina")
+    await chat.send("12")
+    assert chat.last.text == "Tu as bien 12 ans ?"
+    stored = await person(harness)
+    assert stored is not None and stored.first_name == "Lina"
+    await chat.send("non j'ai 19 ans")
+    stored = await person(harness)
+    assert stored is not None and stored.age == 19
+
+
+async def test_a_date_at_the_age_question_is_not_an_age(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Lina")
+    await chat.send("je veux un rdv le 12 janvier")
+    stored = await person(harness)
+    assert stored is not None and stored.age is None
+
+
+async def test_under_16_confirmed_keeps_nothing(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Lina")
+    await chat.send("j'ai 14 ans")
+    assert await person(harness) is not None
+    await chat.send("oui")
+    assert any("0 800 235 236" in t for t in chat.texts)
+    assert await person(harness) is None
+
+
+async def test_negation_and_near_names(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Nour")
+    await chat.send("20")
+    await chat.send("la garenne colombes")
+    await chat.send("g pas le bac")
+    stored = await person(harness)
+    assert (stored.commune, stored.schooling) == ("92035", "aucun")
+
+
+async def test_a_list_question_adds_what_is_named_and_stays_open(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    for typed in ("Nour", "20", "nanterre", "cap", "je cherche une formation", "non", "personne"):
+        await chat.send(typed)
+    assert chat.last.text.startswith("Qu'est-ce qui te complique la vie")
+    await chat.send("jai pas le permis et pas de thune")
+    assert "J'ajoute : me déplacer et argent." in chat.texts
+    assert chat.last.text.startswith("Qu'est-ce qui te complique la vie")
+    await chat.send("le logement aussi")
+    await chat.send("c'est tout")
+    stored = await person(harness)
+    assert stored.obstacles == ["mobilite", "logement", "argent"]
+    assert chat.last.text.startswith("Quels métiers")
+
+
+async def test_a_correction_changes_an_answer_already_given(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Nour")
+    await chat.send("19")
+    await chat.send("non attends j'ai 20 ans")
+    assert (await person(harness)).age == 20
