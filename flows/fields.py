@@ -47,7 +47,9 @@ SITUATION_OF_INTENT = {"find_job": "emploi", "find_training": "formation", "find
 YES_NO = (
     Option("oui", "Oui", ("ouais", "ouai", "yes", "oe", "wi", "grave", "bien sur", "oui oui", "ouep")),
     Option("non", "Non", ("nan", "no", "pas du tout", "jamais", "non non")),
-    Option("nsp", "Je ne sais pas", ("jsp", "je sais pas", "sais pas", "aucune idee", "je ne sais pas")),
+    Option("nsp", "Je ne sais pas", ("jsp", "je sais pas", "sais pas", "aucune idee", "je ne sais pas", "pas sur",
+                                     "chais pas", "pas sure", "jsuis pas sur", "je suis pas sure", "jsais pas",
+                                     "je sais plus")),
 )
 FOLLOWED = (
     Option("mission_locale", "Mission locale", ("mission locale", "ml", "la mission locale")),
@@ -101,6 +103,8 @@ class Found:
     value: Any
     weak: bool = False
     sure: bool = True  # False: ask "je t'appelle X ?" before keeping it
+    loose: bool = False  # read from a yes/no or a word of the buttons, not from words about this field
+    spans: tuple[tuple[int, int], ...] = ()  # where in the text (entities), to not read one word twice
 
 
 Reader = Callable[["Turn", bool], Found | None]
@@ -133,8 +137,20 @@ class Field:
 
 # --- Reading a message --------------------------------------------------------------------------
 
-NEGATION_BEFORE = re.compile(r"\b(?:pas|plus|jamais|sans|aucun|aucune|ni|non)\b(?:\s+\S+){0,2}\s*$")
-QUESTION_WORDS = re.compile(r"\?|\b(?:c est quoi|cest quoi|c quoi|qu est ce|quoi le|comment)\b")
+# "pas le bac", "jamais eu mon bac", "sans permis": a negation, then at most a verb and a determiner.
+NEGATION_BEFORE = re.compile(
+    r"\b(?:pas|plus|jamais|sans|aucun|aucune|ni|non)(?:\s+(?:encore|vraiment|trop|eu|obtenu|fait|touche|eu droit))?"
+    r"(?:\s+(?:de|d|le|la|les|l|du|des|mon|ma|mes|un|une|son|sa|ce|cette|au|a|en|droit au))?\s*$"
+)
+QUESTION_WORDS = re.compile(
+    r"^(?:et )?(?:c est quoi|cest quoi|c quoi|ca veut dire|qu est ce|quoi|comment|pourquoi|c est qui|"
+    r"ca sert a quoi|cest ou|c est ou|ou est)\b|\b(?:c est quoi|cest quoi|c quoi|ca veut dire quoi)\b"
+)
+
+
+def asks(t: Turn) -> bool:
+    """The message is a question, not an answer."""
+    return bool(QUESTION_WORDS.search(t.folded))
 
 
 def negated(t: Turn, start: int) -> bool:
@@ -149,10 +165,31 @@ def _entities(t: Turn, name: str) -> list[tuple[str, bool]]:
     return [(e.value, negated(t, e.start)) for e in t.parsed.entities if e.entity == name]
 
 
+SHORT = 6  # words: a short message is an answer; in a longer one, "non" or "ok" may be about something else
+
+
+def _short(t: Turn) -> bool:
+    return len(t.folded.split()) <= SHORT
+
+
 def _choice(t: Turn, options: Sequence[Option]) -> str | None:
-    """At the field's own question: the option typed (label, alias, number) among these."""
+    """At the field's own question: the option typed (label, alias, number) among these. Inside a longer
+    message only a word of four letters or more counts ("non attends, je touche pas le rsa" is no answer
+    to "who follows you?")."""
     chosen = t.choice()
-    return chosen if chosen in {o.value for o in options} else None
+    option = next((o for o in options if o.value == chosen), None)
+    if option is None:
+        return None
+    if not _short(t):
+        said = f" {t.folded} "
+        if not any(len(n) >= 4 and f" {n} " in said for n in (fold(x) for x in (option.label, *option.aliases))):
+            return None
+    return option.value
+
+
+def _denied(t: Turn) -> bool:
+    """A short "no" ("nan", "non personne")."""
+    return _short(t) and t.is_intent("deny")
 
 
 def read_first_name(t: Turn, current: bool) -> Found | None:
@@ -173,13 +210,20 @@ BIRTH_YEAR = re.compile(r"^\s*(?:ne[e]? en\s+)?(19[89]\d|20[0-2]\d)\s*$")
 def read_age(t: Turn, current: bool) -> Found | None:
     if (value := t.entity("age")) and value.isdigit():
         return Found(int(value))
+    if t.event.kind == "button":
+        return None
+    if alone := AGE_ALONE.match(t.folded):
+        years = int(alone.group(1))
+        # A number alone is an age at its question; elsewhere only a plausible one, when the age is missing
+        # (the person answers the question they expect: "19" right after their first name).
+        if current or (MIN_AGE <= years <= MAX_AGE and t.person.age is None):
+            return Found(years)
     if current:
-        if t.event.kind == "button":
-            return None
-        if alone := AGE_ALONE.match(t.folded):
-            return Found(int(alone.group(1)))
         if year := BIRTH_YEAR.match(t.folded):
             return Found(t.now.year - int(year.group(1)))
+        numbers = re.findall(r"\b\d{1,2}\b", t.folded)
+        if len(numbers) == 1 and _short(t) and not t.entities("time"):  # "bon ok 17"
+            return Found(int(numbers[0]))
     return None
 
 
@@ -213,9 +257,9 @@ def read_schooling(t: Turn, current: bool) -> Found | None:
         return Found("aucun")
     if current:
         chosen = _choice(t, SCHOOLING)
-        if chosen is None and t.is_intent("deny"):
+        if chosen is None and _denied(t):
             chosen = "aucun"
-        return Found(chosen) if chosen else None
+        return Found(chosen, loose=True) if chosen else None
     return None
 
 
@@ -232,12 +276,12 @@ def read_situation(t: Turn, current: bool) -> Found | None:
 
 def read_rsa(t: Turn, current: bool) -> Found | None:
     named = _entities(t, "rsa")
-    if named and not (QUESTION_WORDS.search(t.folded) and not current):
+    if named:
         return Found(not named[0][1])
     if current:
-        chosen = _choice(t, YES_NO) or ("oui" if t.is_intent("affirm") else "non" if t.is_intent("deny") else None)
+        chosen = _choice(t, YES_NO) or ("oui" if _short(t) and t.is_intent("affirm") else "non" if _denied(t) else None)
         if chosen:
-            return Found(BY_NAME["rsa"].from_option(chosen))
+            return Found(BY_NAME["rsa"].from_option(chosen), loose=True)
     return None
 
 
@@ -247,24 +291,33 @@ FOLLOWED_CONTEXT = re.compile(r"\b(?:suivie?s?|inscrite?s?|conseill\w*|accompagn
 def read_followed_by(t: Turn, current: bool) -> Found | None:
     named = _entities(t, "suivi")
     said = {value for value, no in named if not no}
-    if said and (current or FOLLOWED_CONTEXT.search(t.folded)):
+    if said and (current or FOLLOWED_CONTEXT.search(t.folded) or CORRECTION.search(t.folded)):
+        before = t.person.followed_by
+        if before in ("mission_locale", "france_travail") and ALSO.search(t.folded):
+            said.add(before)  # "et aussi France Travail"
         return Found("les_deux" if len(said) > 1 else said.pop())
     if current:
         chosen = _choice(t, FOLLOWED)
-        if chosen is None and (t.is_intent("deny") or named):  # "non", "pas inscrit à France Travail"
+        if chosen is None and (_denied(t) or named):  # "non", "pas inscrit à France Travail"
             chosen = "aucun"
-        return Found(chosen) if chosen else None
+        return Found(chosen, loose=True) if chosen else None
     return None
+
+
+ALSO = re.compile(r"\b(?:aussi|les deux|les 2|et)\b")
 
 
 def _multi_reader(entity: str, options: tuple[Option, ...]) -> Reader:
     values = [o.value for o in options]
 
     def read(t: Turn, current: bool) -> Found | None:
-        named = [value for value in t.entities(entity) if value in values]
+        found = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == entity and e.value in values]
+        named = [e.value for e in found]
+        spans = tuple((e.start, e.end) for e in found)
         if current and not named and t.event.kind != "button":
             named = [value for value in t.choices() if value in values]
-        return Found([v for v in values if v in named]) if named else None
+            spans = ((0, len(t.text)),)
+        return Found([v for v in values if v in named], spans=spans) if named else None
 
     return read
 
@@ -357,22 +410,52 @@ BY_NAME = {f.name: f for f in FIELDS}
 # ("c'est quoi la mission locale ?" does not say who follows the person).
 REQUEST_INTENTS = frozenset({
     "book_appointment", "cancel_appointment", "reschedule_appointment", "my_appointments", "talk_to_advisor",
-    "mission_locale_info", "help", "stop_nudges", "delete_data", "financial_aid", "social_support", "goodbye",
+    "mission_locale_info", "help", "stop_nudges", "delete_data", "goodbye",
 })
 
 
 def read_message(t: Turn, current: Field | None) -> dict[str, Found]:
-    """Every field this message gives a value for (the current question's first)."""
-    if t.event.kind != "text" or not t.text:
+    """Every field this message gives a value for (the current question's first). A question ("c'est quoi
+    le RSA ?", "c quoi une mission locale") answers nothing."""
+    if t.event.kind != "text" or not t.text or asks(t):
         return {}
     found: dict[str, Found] = {}
-    if current is not None and (value := current.read(t, True)) is not None:
-        found[current.name] = value
-        if current.name == "first_name" and value.sure and t.entity("first_name") is None:
+    here = current.read(t, True) if current is not None else None
+    if current is not None and here is not None:
+        found[current.name] = here
+        if current.name == "first_name" and here.sure and t.entity("first_name") is None:
             return found  # a name alone ("Antony", "Grace") is only a name at this question
     if t.sure and t.intent in REQUEST_INTENTS:
         return found
+    correcting = bool(CORRECTION.search(t.folded))
     for field in FIELDS:
-        if field is not current and (value := field.read(t, False)) is not None:
+        # An answer already given changes only when the person says so ("non attends, j'ai 20 ans"):
+        # "jsuis en fac" at another question says nothing new about the diploma. Lists only grow.
+        if field is not current and (correcting or field.multiple or not answered_in(t, field)) and (
+            value := field.read(t, False)
+        ) is not None and not _same_words(value, here):
             found[field.name] = value
+    if current is not None and here is not None and here.loose and len(found) > 1:
+        del found[current.name]  # "non attends, j'ai 20 ans": the "non" is about the age
     return found
+
+
+def _same_words(other: Found, here: Found | None) -> bool:
+    """Another field read from the very words that answer the question on screen ("santé" at the
+    question of trades is a trade, not also a difficulty)."""
+    if here is None or not other.spans or not here.spans:
+        return False
+    return all(any(s < e2 and s2 < e for s2, e2 in here.spans) for s, e in other.spans)
+
+
+CORRECTION = re.compile(
+    r"\b(?:non|nan|nn|en fait|enfait|attends?|oups|pardon|plutot|finalement|trompee?|erreur|je voulais dire|"
+    r"maintenant|desormais|pas\b.*\bmais|c est pas|cest pas|j ai dit|jai dit|corrige|au fait|aussi|ah si|"
+    r"pas \d+)\b"
+)
+
+
+def answered_in(t: Turn, field: Field) -> bool:
+    """The profile already has an answer for this field (or the person answered "none" or skipped it)."""
+    value = getattr(t.person, field.name)
+    return field.name in t.data.get("answered", []) or (value is not None and value != [])

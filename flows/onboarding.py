@@ -24,12 +24,15 @@ from flows.fields import (
     MIN_AGE,
     NONE,
     OBSTACLES,
+    REQUEST_INTENTS,
     SCHOOLING,
     SECTOR_VALUES,
     SECTORS,
     SITUATIONS,
     Field,
     Found,
+    answered_in,
+    asks,
     label,
     read_message,
 )
@@ -161,10 +164,7 @@ async def erase_person(t: Turn) -> None:
 # --- Keeping what a message says ------------------------------------------------------------
 
 
-def answered(t: Turn, field: Field) -> bool:
-    """The field has a value, or the person answered it with "none" or skipped it."""
-    value = getattr(t.person, field.name)
-    return field.name in t.data.get(ANSWERED, []) or (value is not None and value != [])
+answered = answered_in
 
 
 def _mark(t: Turn, field: Field) -> None:
@@ -274,8 +274,10 @@ async def answer(t: Turn, field: Field) -> Next:
         if field.name == "first_name" and "first_name" not in found:
             _mark(t, field)  # the person goes on without giving it: not asked again (/profil can add it)
         return await keep(t, found, current=field)
-    if field.multiple and (_closing(t) or t.is_intent("deny")):
-        _mark(t, field)
+    if asks(t) and not (t.sure and t.intent in REQUEST_INTENTS) and field.why:
+        return t.stay(field.why, reask=True)  # "c'est quoi le RSA ?": why we ask, then the question again
+    if field.multiple and (t.choice() in (DONE, NONE) or _closing(t) or t.is_intent("deny")):
+        _mark(t, field)  # "c'est tout", "rien", "jsp": the question closes with what was chosen
         return await _after_list(t, field)
     return t.not_understood()
 
@@ -387,9 +389,9 @@ async def _(t: Turn) -> Question:
 
 @age_confirm.answer
 async def _(t: Turn) -> Next:
-    if t.event.kind == TEXT and (reading := BY_NAME["age"].read(t, True)) is not None:
-        t.data.pop("age_to_confirm", None)  # another age: "non 19"
-        return await keep(t, {"age": reading}, current=BY_NAME["age"])
+    if t.event.kind == TEXT and (number := re.search(r"\b(\d{1,2})\b", t.folded)):
+        t.data.pop("age_to_confirm", None)  # another age: "non 19", "mdr non j'ai 20 ans"
+        return await keep(t, {"age": Found(int(number.group(1)))}, current=BY_NAME["age"])
     chosen = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)
     if chosen == "no":
         t.data.pop("age_to_confirm", None)

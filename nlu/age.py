@@ -12,12 +12,13 @@ _WORDS = {
     "vingt deux": 22, "vingt trois": 23, "vingt quatre": 24, "vingt cinq": 25, "vingt six": 26,
 }
 _NUMBER = r"(?P<n>\d{2})|(?P<w>" + "|".join(w.replace(" ", "[ -]") for w in sorted(_WORDS, key=len, reverse=True)) + ")"
-_AGE = re.compile(rf"(?<![\w])(?:{_NUMBER})\s?(?:ans|an|ams|piges|balais)(?![\w])")
+# "19 ans", "19ans", "19 piges", and "19a" written in one piece (never "19 a", which is "à").
+_AGE = re.compile(rf"(?<![\w])(?:{_NUMBER})(?:\s?(?:ans|an|ams|piges|balais)|a)(?![\w])")
 # "depuis 10 ans", "il y a 15 ans", "à 16 ans j'ai arrêté": a duration or a past age, not the age now.
 _NOT_NOW = re.compile(
-    r"(?:depuis|pendant|dans|il y a|y a|ya|a|de|des|pour|avant|apres|mes|ses|les|plus de|moins de)\s*$"
+    r"(?<![\w'])(?:depuis|pendant|dans|il y a|y a|ya|a|de|des|pour|avant|apres|mes|ses|les|plus de|moins de)\s*$"
 )
-_SELF = re.compile(r"(?:j ?'?\s?ai|g|jai|j'ai|age de|agee de|moi|j ai bientot|bientot)\s*$")
+_SELF = re.compile(r"(?<![\w'])(?:j ?'?\s?ai|g|jai|j'ai|age de|agee de|moi|j ai bientot|bientot)\s*$")
 MIN_AGE, MAX_AGE = 12, 35
 
 
@@ -34,7 +35,7 @@ class AgeMatch:
 def find_ages(text: str) -> list[AgeMatch]:
     """The person's own age, when the text gives one."""
     folded, index = fold(text)
-    if "an" not in folded and "pige" not in folded and "balai" not in folded:
+    if not re.search(r"an|pige|balai|\da\b", folded):
         return []
     found = []
     for m in _AGE.finditer(folded):

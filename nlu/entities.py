@@ -270,7 +270,9 @@ def build_gazetteer(data: TrainingData) -> Gazetteer:
             continue
         for spelling in [canonical, *spellings]:
             # Sector codes written as words ("hotellerie_restauration") are not how people type.
-            gaz.add(spelling, target, fuzzy=target[0] == "commune" or len(spelling) >= 7)
+            # Towns of other départements are never typo targets: "mamoudou" is a first name, not Mamoudzou.
+            fuzzy = target != ("commune", OUTSIDE) and (target[0] == "commune" or len(spelling) >= 7)
+            gaz.add(spelling, target, fuzzy=fuzzy)
     contextual = set()
     for spelling in data.lookups.get(CONTEXTUAL_LOOKUP, []):
         key = tuple(t.text for t in tokenise(spelling))

@@ -59,9 +59,14 @@ _STRONG = (
     r"|(?:moi\s*,?\s*)?on\s+m\s*'?\s*appel+e?s?"
     r"|appel+e?s?[\s-]*moi"
     r"|(?:mon|le)\s+(?:pre\s*)?nom\s*(?:c\s*'?\s*est|cest|c|est|:|=)?"
+    r"|prenom\s*(?:c\s*'?\s*est|cest|c|est|:|=)?"
     r"|(?P<moi>moi\s*,?\s*(?:c\s*'?\s*est|cest|c))"
 )
-_WEAK = r"c\s*'?\s*est|cest|je\s+suis|ici"
+_WEAK = r"c\s*'?\s*est|cest|c|je\s+suis|ici"
+_LEADING_NAME = re.compile(rf"\s*({_LETTERS}+(?:['-]{_LETTERS}+)?)(?=\s*,|\s+\d)(?:\s*,|\s+(\d))?")
+_CORRECTION = re.compile(r"\b(?:non|nan|pardon|jrigole|je rigole|en fait|enfait|plutot|oups)\b[\s,.!]*")
+# Inside a longer message, a weak introduction counts before a known name only: "yo c yanis 17 ans".
+_WEAK_ANYWHERE = re.compile(r"(?<![\w'])(?:c\s*'?\s*est|cest|c|ici|je\s+suis|jsuis|jsui|chui|moi)(?=\s)")
 _STRONG_ANYWHERE = re.compile(rf"(?<![\w'])(?:{_STRONG})(?=\s|:|$)")
 _INTRO_AT_START = re.compile(rf"^\s*{_GREETING}(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))(?=\s|:|$)[\s:,]*")
 # What may close an answer: "et toi ?", "enchanté", "!", an emoji.
@@ -184,8 +189,7 @@ def _answer(text: str, *, unknown_bare: bool) -> NameMatch | None:
     if parts is None:
         return None
     known = is_known_name(candidate)
-    if not known and (weak or (intro is None and not unknown_bare)
-                      or (intro is not None and intro.group("moi") and not candidate[:1].isupper())):
+    if not known and (weak or (intro is None and not unknown_bare)):
         return None
     if any(_word_is_not_a_name(p.group(0)) for p in parts):
         return None
@@ -207,12 +211,37 @@ def find_first_name(text: str) -> NameMatch | None:
     if whole is not None:
         return whole
     folded, index = fold(text)
+    # "c moussa... nan jrigole c Mamoudou", "Aminata, non pardon Awa": the name said after the correction.
+    fix = _CORRECTION.search(folded)
+    if fix is not None:
+        later = find_first_name(text[index[fix.end()]:]) if fix.end() < len(folded) else None
+        if later is not None:
+            shift = index[fix.end()]
+            return NameMatch(later.value, later.start + shift, later.end + shift, later.known)
     for intro in _STRONG_ANYWHERE.finditer(folded):
         found = _following_name(text, folded, index, intro.end())
         capitalised = found is not None and text[found.start:found.start + 1].isupper()
         if found is not None and (found.known or capitalised or not intro.group("moi")):
             return found
+    # A known name first, then other facts: "wesh ayoub 19 ans clichy", "Inès, 19 ans, Nanterre".
+    greeting = re.match(rf"^\s*{_GREETING}", folded)
+    lead = _LEADING_NAME.match(folded, greeting.end() if greeting else 0)
+    if lead:
+        found = _following_name(text, folded, index, lead.start(1))
+        written = found is not None and text[found.start:found.start + 1].isupper() and lead.group(2) is not None
+        if found is not None and (found.known or written) and not _is_place(found.value) \
+                and len(found.value.split()) == 1:
+            return found  # a name from the list, or a capitalised one before an age: "bjr Stevenson 24 ans"
+    for intro in _WEAK_ANYWHERE.finditer(folded):
+        found = _following_name(text, folded, index, intro.end())
+        if found is not None and found.known and not _is_place(found.value):
+            return found
     return None
+
+
+def _is_place(name: str) -> bool:
+    """Known names that are also what "c'est …" says of a place or a thing: "c'est Paris"."""
+    return fold(name)[0] in {"paris", "nice", "lyon", "france"}
 
 
 def _following_name(text: str, folded: str, index: list[int], at: int) -> NameMatch | None:
