@@ -140,7 +140,8 @@ class Field:
 # "pas le bac", "jamais eu mon bac", "sans permis": a negation, then at most a verb and a determiner.
 NEGATION_BEFORE = re.compile(
     r"\b(?:pas|plus|jamais|sans|aucun|aucune|ni|non)(?:\s+(?:encore|vraiment|trop|eu|obtenu|fait|touche|eu droit))?"
-    r"(?:\s+(?:de|d|le|la|les|l|du|des|mon|ma|mes|un|une|son|sa|ce|cette|au|a|en|droit au))?\s*$"
+    r"(?:\s+(?:de|d|le|la|les|l|du|des|mon|ma|mes|un|une|son|sa|ce|cette|au|a|en|droit au))?"
+    r"(?:\s+(?:souci|soucis|probleme|problemes|galere|galeres)\s+(?:de|d|avec|pour|du|des))?\s*$"
 )
 QUESTION_WORDS = re.compile(
     r"^(?:et )?(?:c est quoi|cest quoi|c quoi|ca veut dire|qu est ce|quoi|comment|pourquoi|c est qui|"
@@ -218,6 +219,10 @@ def read_age(t: Turn, current: bool) -> Found | None:
         # (the person answers the question they expect: "19" right after their first name).
         if current or (MIN_AGE <= years <= MAX_AGE and t.person.age is None):
             return Found(years)
+    if not current and CORRECTION.search(t.folded) and _short(t) and not t.entities("time"):
+        numbers = re.findall(r"\b\d{1,2}\b", t.folded)
+        if len(numbers) == 1 and MIN_AGE <= int(numbers[0]) <= MAX_AGE:
+            return Found(int(numbers[0]))  # "euh non 18": the age just given, corrected
     if current:
         if year := BIRTH_YEAR.match(t.folded):
             return Found(t.now.year - int(year.group(1)))
@@ -311,12 +316,17 @@ def _multi_reader(entity: str, options: tuple[Option, ...]) -> Reader:
     values = [o.value for o in options]
 
     def read(t: Turn, current: bool) -> Found | None:
-        found = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == entity and e.value in values]
+        mentioned = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == entity and e.value in values]
+        # "pas de souci de santé" says no; "pas le permis" is one phrase of the NLU, a difficulty.
+        found = [e for e in mentioned if not negated(t, e.start)]
         named = [e.value for e in found]
         spans = tuple((e.start, e.end) for e in found)
-        if current and not named and t.event.kind != "button":
-            named = [value for value in t.choices() if value in values]
-            spans = ((0, len(t.text)),)
+        if current and t.event.kind != "button" and len(found) == len(mentioned):
+            # At its own question, the words of the buttons count too: "transport ou logistique".
+            typed = [value for value in t.choices() if value in values and value not in named]
+            if typed:
+                named += typed
+                spans = ((0, len(t.text)),)
         return Found([v for v in values if v in named], spans=spans) if named else None
 
     return read
@@ -449,13 +459,14 @@ def _same_words(other: Found, here: Found | None) -> bool:
 
 
 CORRECTION = re.compile(
-    r"\b(?:non|nan|nn|en fait|enfait|attends?|oups|pardon|plutot|finalement|trompee?|erreur|je voulais dire|"
+    r"\b(?:non|nan|nn|en fait|enfait|enfin|attends?|oups|pardon|plutot|finalement|trompee?|erreur|je voulais dire|"
     r"maintenant|desormais|pas\b.*\bmais|c est pas|cest pas|j ai dit|jai dit|corrige|au fait|aussi|ah si|"
     r"pas \d+)\b"
 )
 
 
 def answered_in(t: Turn, field: Field) -> bool:
-    """The profile already has an answer for this field (or the person answered "none" or skipped it)."""
+    """The field was answered (or skipped, or answered "none"). A list named in passing ("bac pro commerce"
+    names a trade) is still asked, with what was named already ticked: the person may have more to add."""
     value = getattr(t.person, field.name)
-    return field.name in t.data.get("answered", []) or (value is not None and value != [])
+    return field.name in t.data.get("answered", []) or (not field.multiple and value is not None)

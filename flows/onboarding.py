@@ -249,9 +249,10 @@ def _question(t: Turn, field: Field) -> Question:
     selected = getattr(t.person, field.name) or []
     shown = [Option(o.value, ("✅ " if o.value in selected else "") + o.label, (o.label, *o.aliases))
              for o in field.options]
+    noted = f"Pour l'instant, j'ai noté : {join([label(field.options, v).lower() for v in selected])}."
     return Question(
         field.question,
-        before=(field.why,) if field.why else (),
+        before=tuple(text for text in (field.why, noted if selected else None) if text),
         options=[*shown, Option(NONE, field.none_label, ("rien", "aucun", "aucune", "je sais pas", "jsp")),
                  Option(DONE, "C'est tout", DONE_ALIASES)],
         columns=2,

@@ -297,4 +297,4 @@ def payload_reply(payload: dict[str, Any]) -> Reply:
 
 
 def _split_list(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r",|;|\bet\b|\bpuis\b|\+|/|\n|&", text, flags=re.IGNORECASE)]
+    return [p.strip() for p in re.split(r",|;|\bet\b|\bou\b|\bpuis\b|\+|/|\n|&", text, flags=re.IGNORECASE)]

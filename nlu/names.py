@@ -55,7 +55,7 @@ NOT_A_NAME = frozenset(_NOT_A_NAME.split())
 # ("c'est Sami", "je suis Inès") the name must be known and the message must stop there.
 _GREETING = r"(?:(?:salut|bonjour|bonsoir|slt|coucou|cc|hello|hey|yo|wesh|wsh|bjr|re)\b[\s,!.]*)?"
 _STRONG = (
-    r"(?:moi\s*,?\s*)?(?:je\s*m\s*'?\s*|j\s*'?\s*m\s*'?\s*|jm\s*'?\s*)appel+e?s?"
+    r"(?:moi\s*,?\s*)?(?:je\s*m\s*'?\s*|j\s*'?\s*m\s*'?\s*|jm\s*'?\s*|m\s*'?\s*)ap+el+e?s?"
     r"|(?:moi\s*,?\s*)?on\s+m\s*'?\s*appel+e?s?"
     r"|appel+e?s?[\s-]*moi"
     r"|(?:mon|le)\s+(?:pre\s*)?nom\s*(?:c\s*'?\s*est|cest|c|est|:|=)?"
