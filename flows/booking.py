@@ -918,3 +918,13 @@ async def _tell_structure(t: Turn, appointment: Appointment) -> bool:
         await t.send_to(channel="telegram", chat_id=str(agent.telegram_id), text=text,
                         key=f"rdv:{appointment.id}:erased:{agent.id}", kind="advisor_notice", person_id=None)
     return True
+
+
+def _names_a_time(t: Turn) -> bool:
+    """The message says when ("jeudi ça me dérange pas", "mercredi et jeudi c'est mort"): an answer to
+    the slots on screen, not a cry for help (flows/engine.py weighs the NLU's distress against it)."""
+    return any(t.entities(kind) for kind in ("time", "excluded_time", "clock", "part_of_day"))
+
+
+for _step in (slots_step, confirm_step, existing_step):
+    _step.understands = _names_a_time

@@ -127,6 +127,11 @@ class Field:
     none_label: str = "Rien de tout ça"  # multiple: the button that answers "none"
     optional: bool = True  # "Passer" is offered
     from_option: Callable[[str], Any] = str  # a button's value as stored
+    buttons: Callable[[Turn], tuple[Option, ...]] | None = None  # options that depend on the data files
+
+    def options_for(self, t: Turn) -> tuple[Option, ...]:
+        """The buttons of the question, as asked to this person now."""
+        return self.buttons(t) if self.buttons else self.options
 
 
     @property
@@ -238,7 +243,14 @@ OUTSIDE_WORDS = re.compile(
 )
 
 
+def _commune_buttons(t: Turn) -> tuple[Option, ...]:
+    biggest = t.world.territory.largest_communes(4)
+    return (*(Option(c.insee, c.name) for c in biggest), Option(OUTSIDE, "Hors Hauts-de-Seine", ("hors 92",)))
+
+
 def read_commune(t: Turn, current: bool) -> Found | None:
+    if current and (chosen := t.choice()) and (chosen == OUTSIDE or t.world.territory.commune(chosen)):
+        return Found(chosen)
     named = t.entity("commune")
     if named == OUTSIDE:  # a town of another département (nlu/data/lookups/outside_92.yml)
         return Found(OUTSIDE)
@@ -382,6 +394,7 @@ FIELDS: tuple[Field, ...] = (
         "commune", "Ville", "Tu habites dans quelle ville ? Écris son nom.", read_commune, _said_commune,
         why="Je cherche des choses près de chez toi.",
         explain="Écris le nom de ta ville, par exemple « Nanterre » ou « Asnières ».", optional=False,
+        buttons=_commune_buttons,
     ),
     Field(
         "schooling", "Diplôme", "Quel est ton dernier diplôme ?", read_schooling, _said_option(SCHOOLING),

@@ -244,7 +244,7 @@ def _closing(t: Turn) -> bool:
 
 def _question(t: Turn, field: Field) -> Question:
     if not field.multiple:
-        return Question(field.question, before=(field.why,) if field.why else (), options=field.options,
+        return Question(field.question, before=(field.why,) if field.why else (), options=field.options_for(t),
                         columns=field.columns)
     selected = getattr(t.person, field.name) or []
     shown = [Option(o.value, ("✅ " if o.value in selected else "") + o.label, (o.label, *o.aliases))
@@ -300,7 +300,7 @@ async def _pressed(t: Turn, field: Field) -> Next:
     if field.name == "age" and value in ("under", "over"):
         t.data["age_to_confirm"] = value
         return t.goto(age_confirm.name)
-    if value is None or value not in {o.value for o in field.options}:
+    if value is None or value not in {o.value for o in field.options_for(t)}:
         return t.not_understood()
     return await keep(t, {field.name: Found(field.from_option(value))}, current=field)
 

@@ -761,3 +761,7 @@ def details(t: Turn, offer: Offer) -> str:
     if offer.example:
         lines.append("ℹ️ Fiche d'exemple : vérifie ces infos avec ta mission locale.")
     return "\n".join(lines)
+
+
+# A card named in words ("le 2e", "et le cariste ?") is an answer to the cards on screen.
+ideas.understands = lambda t: resolve(t) is not None

@@ -5,7 +5,7 @@ Public API (the only names other packages use):
 - ``ParseResult``, ``Entity``, ``IntentScore``: the result, shaped like Rasa's ``/model/parse``.
 - ``NluBackend``: what a backend offers (``await backend.parse(text, now=None)``, ``parse_sync``).
 - ``load_backend(...)``: the embedded backend (default) or the Rasa server backend with fallback.
-- ``INTENTS``, ``SECTEURS``: the contract names of DESIGN.md.
+- ``INTENTS``, ``ENTITIES``, ``SECTEURS``: the names the flows rely on (docs/nlu.md).
 - ``normalise(text)``: the normalised form of a message (lower case, no accents, SMS spelling expanded).
 """
 
@@ -20,7 +20,10 @@ INTENTS: tuple[str, ...] = (
     "talk_to_advisor", "mission_locale_info", "social_support", "distress", "stop_nudges", "delete_data",
     "out_of_scope", "inform",
 )
-ENTITIES: tuple[str, ...] = ("commune", "secteur", "time", "part_of_day", "age")
+ENTITIES: tuple[str, ...] = (
+    "commune", "secteur", "time", "part_of_day", "age", "excluded_time", "clock", "first_name",
+    "diplome", "obstacle", "suivi", "situation", "rsa",
+)
 
 __all__ = [
     "ENTITIES", "INTENTS", "SECTEURS", "Entity", "IntentScore", "NluBackend", "ParseResult", "load_backend",

@@ -21,12 +21,15 @@ import httpx
 from nlu.embedded import EmbeddedBackend
 from nlu.entities import PROFILE_ENTITIES, Match, group_of
 from nlu.normalise import normalise
-from nlu.postprocess import apply_safety_net, command_result, extra_entities, is_command, merge_entities
+from nlu.postprocess import DISTRESS, apply_safety_net, command_result, extra_entities, is_command, merge_entities
 from nlu.result import Entity, IntentScore, ParseResult
+from nlu.safety import looks_like_distress
 
 log = logging.getLogger(__name__)
 
 RASA_ENTITIES = ("commune", "secteur", *PROFILE_ENTITIES)
+# DIET's distress is believed when the embedded classifier would raise the alarm too (see _second_opinion).
+SECOND_OPINION = 0.5
 
 
 class RasaBackend:
@@ -84,9 +87,24 @@ class RasaBackend:
         ranking = [IntentScore(str(i["name"]), float(i["confidence"])) for i in data.get("intent_ranking") or []]
         if not ranking:
             ranking = [IntentScore(str(intent["name"]), float(intent["confidence"]))]
-        ranking = list(apply_safety_net(normalise(text), ranking))
+        normalised = normalise(text)
+        ranking = self._second_opinion(normalised, list(apply_safety_net(normalised, ranking)))
         return ParseResult(text=text, intent=ranking[0], entities=self._entities(text, data, now),
                            intent_ranking=tuple(ranking))
+
+    def _second_opinion(self, normalised: str, ranking: list[IntentScore]) -> list[IntentScore]:
+        """DIET is sometimes sure of distress on a shrug ("jsp encore" at 0.99). When neither the words of
+        danger (the safety net, already applied) nor the embedded classifier see any, distress drops to the
+        embedded classifier's confidence: a false alarm sends the emergency numbers to someone who did not
+        need them and an URGENT alert to every advisor. Danger in words still raises it, whatever DIET says."""
+        if not ranking or ranking[0].name != DISTRESS or looks_like_distress(normalised):
+            return ranking
+        second = dict(self.fallback.model.predict(normalised)).get(DISTRESS, 0.0)
+        if second >= SECOND_OPINION:
+            return ranking
+        rest = ranking[1:] or [IntentScore("out_of_scope", 1.0 - second)]
+        demoted = IntentScore(DISTRESS, second)
+        return sorted([*rest, demoted], key=lambda i: -i.confidence)
 
     def _entities(self, text: str, data: dict[str, Any], now: dt.datetime | None) -> tuple[Entity, ...]:
         gaz = self.fallback.gazetteer

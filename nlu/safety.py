@@ -51,7 +51,7 @@ _PATTERNS = [
     r"\bme (?:flinguer|buter|supprimer|pendre|jeter)\b",
     r"\bune corde\b", r"\bmarre de (?:la vie|vivre)\b", r"\bsert a rien de vivre\b",
     r"\bplus me reveiller\b",
-    r"\bmettre un terme\b", r"\bpartir pour toujours\b", r"\benvie de tout arreter\b",
+    r"\bmettre un terme\b", r"\b(?:vais|veux|vai|va) tout arreter\b", r"\b(?:pas|plus) de solution pour moi\b", r"\bpartir pour toujours\b", r"\benvie de tout arreter\b",
     r"\bidees? de mort\b",
     r"\braison de vivre\b", r"\bplus exister\b", r"\bvie (?:ne )?vaut rien\b", r"\bme faire mal\b",
     r"\bme blesser\b",

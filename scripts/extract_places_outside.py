@@ -19,13 +19,10 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "nlu" / "data" / "lookups" / "outside_92.yml"
 
 ILE_DE_FRANCE = ("75", "77", "78", "91", "93", "94", "95")
-# Names that are also words young people type about other things.
+# Names that are also words, first names or trades young people type about other things ("maçon").
 ORDINARY_WORDS = {
     "tours", "fosses", "plaisir", "lisses", "vienne", "marines", "gap", "grasse", "nice", "lens", "valence",
-    "persan", "maule", "sete", "cesson", "avon", "pau", "buc", "bron", "laval", "presles", "servon", "igny",
-    "issou", "nozay", "ormoy", "cerny", "limay", "othis", "linas", "montry", "serris", "torcy", "nandy",
-    "lardy", "crosne", "domont", "osny", "chessy", "pringy", "esbly", "arles", "agen", "albi", "metz",
-    "nancy", "brest", "blois", "creil", "dreux", "niort", "meaux", "melun", "rungis", "orly",
+    "persan", "sete", "avon", "pau", "laval", "nancy", "macon", "cesson", "servon", "maule", "presles",
 }
 # How people name some towns, besides their official name.
 EXTRA = {"auber": "Aubervilliers", "aulnay": "Aulnay-sous-Bois", "st denis": "Saint-Denis",

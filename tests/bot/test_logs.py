@@ -75,7 +75,7 @@ async def test_a_whole_conversation_leaves_nothing_personal_in_the_logs(
     logs = captured_logs.getvalue()
 
     # The conversation really happened, and the logs really were captured.
-    assert "Enchanté, Maëlys !" in transcript and "3114" in transcript and "C'est fait" in transcript
+    assert "Bienvenue, Maëlys !" in transcript and "3114" in transcript and "C'est fait" in transcript
     assert fake.calls_to("sendDocument", MAELYS)
     assert logs.count("\n") >= 3
     if level == "DEBUG":

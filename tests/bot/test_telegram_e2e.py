@@ -53,7 +53,7 @@ async def test_onboarding_with_buttons(fake: FakeTelegram, sqlite_url: str) -> N
         assert "prénom" in fake.texts(INES)[-1]
         fake.send_text(INES, "inès")
         keyboard = await next_keyboard(fake, INES, keyboard)
-        assert "Enchanté, Inès !" in fake.texts(INES)
+        assert "Bienvenue, Inès !" in fake.texts(INES)
         for label in ("19", "Nanterre", "CAP ou BEP", "Je cherche une formation", "Non", "Mission locale"):
             fake.press(INES, label)
             keyboard = await next_keyboard(fake, INES, keyboard)
@@ -137,11 +137,11 @@ async def test_one_chat_in_order_and_other_chats_meanwhile(fake: FakeTelegram, s
         await asyncio.wait_for(nlu.holding.wait(), 20)
         queued = fake.send_text(INES, "Inès")  # arrives while "lent" is still being handled
         other = fake.send_text(KARIM, "Karim")  # another chat is not held up
-        await fake.wait(lambda: "Enchanté, Karim !" in fake.texts(KARIM), what="Karim answered meanwhile")
+        await fake.wait(lambda: "Bienvenue, Karim !" in fake.texts(KARIM), what="Karim answered meanwhile")
         assert fake.reply_count(INES) == before, "Inès's second message waits for her first"
         nlu.release.set()
         await wait_handled(bot, slow, queued, other)
         texts = fake.texts(INES)[before:]
         help_at = next(i for i, t in enumerate(texts) if "Je suis Tremplin" in t)
-        name_at = texts.index("Enchanté, Inès !")
+        name_at = texts.index("Bienvenue, Inès !")
         assert help_at < name_at, texts

@@ -249,3 +249,10 @@ async def test_plutot_jeudi_when_told_there_is_already_an_appointment(harness: H
     assert [r.text for r in replies] == ["Ton rendez-vous est le jeudi 10 décembre à 9 h 45.",
                                          "Quel autre créneau te va, à Nanterre ?"]
     assert times_of(chat)[0] == "jeudi 3 déc. 9 h"
+
+
+@pytest.mark.parametrize("text", ["jeudi ça me dérange pas", "mercredi et jeudi c'est mort"])
+async def test_a_day_said_in_strong_words_is_an_answer_not_a_cry_for_help(harness: Harness, text: str) -> None:
+    chat = await moving(harness)
+    await chat.send(text)
+    assert not any(reply.startswith("Je suis là. Ce que tu vis compte.") for reply in chat.texts)

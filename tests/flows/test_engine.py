@@ -63,7 +63,7 @@ async def test_misunderstood_twice_is_explained_and_three_times_offers_a_person(
     await chat.send("blabla")
     assert "Je n'ai pas compris." in chat.texts
     await chat.send("blublu")
-    assert chat.received[-2].text.startswith("Je le dis autrement")
+    assert chat.received[-2].text == "Écris ton âge en chiffres, par exemple « 19 »."  # the age, in other words
     replies = await chat.send("bloblo")
     assert replies[0].text == "Je n'arrive pas à comprendre, désolé."
     assert chat.labels == ["Oui, à quelqu'un", "Non, on continue"]
@@ -117,6 +117,8 @@ async def test_under_16_gets_contacts_and_nothing_is_kept(harness: Harness) -> N
     chat = harness.chat()
     await consented(chat, "Sami")
     await chat.send("j'ai 14 ans")
+    assert chat.last.text == "Tu as bien 14 ans ?"
+    await chat.press("Oui, c'est ça")
     assert any("0 800 235 236" in t for t in chat.texts)
     assert any("01 00 00 00 01" in t for t in chat.texts)
     async with harness.db.transaction() as uow:
@@ -149,6 +151,8 @@ async def test_free_text_answers(harness: Harness) -> None:
     await chat.send("non")
     await chat.send("personne")
     await chat.send("le permis et le logement")
+    assert "J'ajoute : me déplacer et logement." in chat.texts  # the question stays open
+    await chat.send("c'est tout")
     assert "Noté : me déplacer et logement." in chat.texts
     await chat.send("c'est tout")
     async with harness.db.transaction() as uow:

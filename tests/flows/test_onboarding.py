@@ -21,7 +21,7 @@ async def test_onboarding_with_buttons_only(harness) -> None:  # type: ignore[no
     await chat.press("D'accord")
     assert "prénom" in chat.last.text
     await chat.send("inès")
-    assert "Enchanté, Inès !" in chat.texts
+    assert "Bienvenue, Inès !" in chat.texts
     await chat.press("19")
     await chat.press("Nanterre")
     assert "Noté : Nanterre." in chat.texts

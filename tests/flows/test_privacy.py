@@ -187,7 +187,10 @@ async def test_under_16_nothing_is_stored_anywhere(db: Database, said: str) -> N
     async with harness.db.transaction() as uow:
         person_id = (await uow.people.find("test", ILYES)).id
     assert (await scan(harness, person_id, ILYES, "Ilyes")).traces  # it was there a moment ago
-    replies = await (chat.press(said) if said[0].isupper() else chat.send(said))
+    await (chat.press(said) if said[0].isupper() else chat.send(said))
+    assert chat.last.text.startswith("Tu as ")  # asked to confirm: a stray number erases nothing
+    assert (await scan(harness, person_id, ILYES, "Ilyes")).traces
+    replies = await chat.press("Oui, c'est ça")
     assert any("0 800 235 236" in r.text for r in replies)
     assert any("01 00 00 00 01" in r.text for r in replies)  # the missions locales' numbers
     report = await scan(harness, person_id, ILYES, "Ilyes")

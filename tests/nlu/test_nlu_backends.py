@@ -16,7 +16,8 @@ def test_parse_result_has_the_rasa_shape(embedded: EmbeddedBackend) -> None:
     data = embedded.parse_sync("jcherche un taf a asnieres", NOW).to_dict()
     assert data["intent"]["name"] == "find_job"
     assert 0.5 < data["intent"]["confidence"] <= 1.0
-    assert data["entities"] == [{"entity": "commune", "value": "Asnières-sur-Seine", "start": 18, "end": 26}]
+    assert data["entities"] == [{"entity": "situation", "value": "emploi", "start": 0, "end": 15},
+                                {"entity": "commune", "value": "Asnières-sur-Seine", "start": 18, "end": 26}]
     ranking = data["intent_ranking"]
     assert len(ranking) == 22 and ranking[0]["name"] == "find_job"
     assert ranking == sorted(ranking, key=lambda r: -r["confidence"])

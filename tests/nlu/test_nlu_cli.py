@@ -24,7 +24,7 @@ def test_parse_prints_one_json_object_per_line(runner: CliRunner) -> None:
     assert out.exit_code == 0, out.output
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert [line["intent"]["name"] for line in lines] == ["find_job", "out_of_scope", "thanks"]
-    assert lines[0]["entities"][0]["value"] == "Asnières-sur-Seine"
+    assert [e["value"] for e in lines[0]["entities"]] == ["emploi", "Asnières-sur-Seine"]
     assert "Asnières" in out.stdout  # ensure_ascii=False
 
 
