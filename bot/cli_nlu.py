@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from bot.cli_common import config_of, fail
 from bot.config import AppConfig
 
+T = TypeVar("T")
 nlu_app = typer.Typer(help="Understanding messages (NLU): parse, train, evaluate, Rasa server.", no_args_is_help=True)
 
 
@@ -39,6 +41,18 @@ def _backend(cfg: AppConfig, kind: Backend | None):
         cache_dir=cfg.path(cfg.settings.nlu.cache_dir),
         timezone=cfg.settings.timezone,
     )
+
+
+def _run_closing(nlu: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """Run an evaluation on a backend, and close the backend (its HTTP client) whatever happens."""
+
+    async def run() -> T:
+        try:
+            return await work()
+        finally:
+            await nlu.aclose()
+
+    return asyncio.run(run())
 
 
 @nlu_app.command("parse")
@@ -98,17 +112,9 @@ def evaluate(
     nlu = _backend(cfg, backend)
     gazetteer = nlu.gazetteer if hasattr(nlu, "gazetteer") else nlu.fallback.gazetteer
 
-    async def run():
-        try:
-            return await run_evaluation(nlu, load_examples(path), gazetteer, name=nlu.name, data=str(path))
-        finally:
-            await nlu.aclose()
-
-    report = asyncio.run(run())
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        typer.echo(report.format())
+    report = _run_closing(nlu, lambda: run_evaluation(nlu, load_examples(path), gazetteer, name=nlu.name,
+                                                      data=str(path)))
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.format())
     if errors:
         for text, gold, predicted in report.errors:
             typer.echo(f"{gold:>24} -> {predicted:<24} {text}")
@@ -151,18 +157,8 @@ def evaluate_dialogues(
     territory = load_world_data(cfg)
     catalogue = load_catalogue(cfg.path(cfg.settings.data.catalogue), territory)
     nlu = _backend(cfg, backend)
-
-    async def run():
-        try:
-            return await play(dialogues, nlu, territory, catalogue, backend=nlu.name)
-        finally:
-            await nlu.aclose()
-
-    report = asyncio.run(run())
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        typer.echo(report.format(worst))
+    report = _run_closing(nlu, lambda: play(dialogues, nlu, territory, catalogue, backend=nlu.name))
+    typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.format(worst))
     for played in report.played:
         if played.dialogue.id in (show or []):
             typer.echo(f"\n--- {played.dialogue.id}")

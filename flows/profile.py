@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
-from flows import onboarding
-from flows.fields import FIELDS
+from flows.fields import FIELDS, Field, label
 from flows.formatting import join
 from flows.script import Next, Option, Question, Step, on_command
 from flows.territory import OUTSIDE
@@ -20,24 +19,23 @@ NOT_SAID = "pas dit"
 
 
 def describe(person: Person, commune_name: str | None) -> str:
-    """The profile in a few short lines, in the person's words."""
-    rsa = NOT_SAID if person.rsa is None else ("oui" if person.rsa else "non")
-    lines = [
-        f"Prénom : {person.first_name or NOT_SAID}",
-        f"Âge : {f'{person.age} ans' if person.age else NOT_SAID}",
-        f"Ville : {commune_name or NOT_SAID}",
-        f"Diplôme : {onboarding.label(onboarding.SCHOOLING, person.schooling) or NOT_SAID}",
-        f"Situation : {onboarding.label(onboarding.SITUATIONS, person.situation) or NOT_SAID}",
-        f"RSA : {rsa}",
-        f"Accompagnement : {onboarding.label(onboarding.FOLLOWED, person.followed_by) or NOT_SAID}",
-        f"Difficultés : {_named(onboarding.OBSTACLES, person.obstacles) or 'aucune'}",
-        f"Métiers : {_named(onboarding.SECTORS, person.sectors) or NOT_SAID}",
-    ]
-    return "\n".join(lines)
+    """The profile in a few short lines, in the person's words: one per field, in their order."""
+    return "\n".join(f"{field.label} : {_shown(field, getattr(person, field.name), commune_name)}" for field in FIELDS)
 
 
-def _named(options: Sequence[Option], values: list[str] | None) -> str:
-    return join([onboarding.label(options, value).lower() for value in values or []])
+def _shown(field: Field, value: Any, commune_name: str | None) -> str:
+    if field.multiple:
+        return join([label(field.options, v).lower() for v in value or []]) or ("aucune" if field.name ==
+                                                                                 "obstacles" else NOT_SAID)
+    if value is None:
+        return NOT_SAID
+    if field.name == "commune":
+        return commune_name or NOT_SAID
+    if field.name == "age":
+        return f"{value} ans"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return label(field.options, value) if field.options else str(value)
 
 
 def commune_name(t: Turn) -> str | None:

@@ -160,18 +160,7 @@ class Gazetteer:
             return c[1] - lead
 
         candidates.sort(key=lambda c: (-content(c), -c[1], c[2] is not None, c[0]))
-        taken = [False] * len(words)
-        found: list[Match] = []
-        for i, length, target in candidates:
-            if any(taken[i : i + length]):
-                continue
-            taken[i : i + length] = [True] * length
-            if target is not None:
-                first = i
-                while first < i + length - 1 and words[first] in SPAN_SKIP:
-                    first += 1
-                found.append(Match(target[0], target[1], toks[first].start, toks[i + length - 1].end))
-        return found
+        return _non_overlapping(candidates, words, toks, skip=SPAN_SKIP)
 
     def _find_lieu(self, toks: list[Token], *, about_work: bool | None = None) -> list[Match]:
         """Every commune and secteur, left to right, never overlapping.
@@ -196,15 +185,7 @@ class Gazetteer:
             if fuzzy_length > length:
                 candidates.append((i, fuzzy_length, fuzzy_target))
         candidates.sort(key=lambda c: (-c[1], c[2] is not None, c[0]))
-        taken = [False] * len(words)
-        found: list[Match] = []
-        for i, length, target in candidates:
-            if any(taken[i : i + length]):
-                continue
-            taken[i : i + length] = [True] * length
-            if target is not None:
-                found.append(Match(target[0], target[1], toks[i].start, toks[i + length - 1].end))
-        return sorted(found, key=lambda m: m.start)
+        return sorted(_non_overlapping(candidates, words, toks), key=lambda m: m.start)
 
     def _exact(self, words: list[str], i: int, prefix: tuple[str, ...] = ()
                ) -> tuple[int, tuple[str, str] | None, tuple[str, ...]]:
@@ -249,6 +230,25 @@ class Gazetteer:
                 if len(winners) == 1:
                     return length, winners[0]
         return 0, None
+
+
+def _non_overlapping(candidates: list[tuple[int, int, tuple[str, str] | None]], words: list[str],
+                     toks: list[Token], *, skip: frozenset[str] = frozenset()) -> list[Match]:
+    """The candidates (start, length, target) in their order of preference, each kept unless it overlaps
+    one kept before; a target of None keeps its words from the others and names nothing. Leading words
+    of ``skip`` ("le", "un") are left out of the span."""
+    taken = [False] * len(words)
+    found: list[Match] = []
+    for i, length, target in candidates:
+        if any(taken[i : i + length]):
+            continue
+        taken[i : i + length] = [True] * length
+        if target is not None:
+            first = i
+            while first < i + length - 1 and words[first] in skip:
+                first += 1
+            found.append(Match(target[0], target[1], toks[first].start, toks[i + length - 1].end))
+    return found
 
 
 def build_gazetteer(data: TrainingData) -> Gazetteer:
