@@ -249,14 +249,15 @@ def _commune_buttons(t: Turn) -> tuple[Option, ...]:
 
 
 def read_commune(t: Turn, current: bool) -> Found | None:
-    if current and (chosen := t.choice()) and (chosen == OUTSIDE or t.world.territory.commune(chosen)):
-        return Found(chosen)
+    # The NLU's longest match first: "la garenne colombes" is not the button "Colombes".
     named = t.entity("commune")
     if named == OUTSIDE:  # a town of another département (nlu/data/lookups/outside_92.yml)
         return Found(OUTSIDE)
     found = t.world.territory.commune_named(named) if named else None
     if found is not None:
         return Found(found.insee)
+    if current and (chosen := t.choice()) and (chosen == OUTSIDE or t.world.territory.commune(chosen)):
+        return Found(chosen)
     if current and OUTSIDE_WORDS.search(t.folded):
         return Found(OUTSIDE)
     return None

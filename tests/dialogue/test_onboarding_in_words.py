@@ -155,3 +155,46 @@ async def test_a_correction_changes_an_answer_already_given(harness: Harness) ->
     await chat.send("19")
     await chat.send("non attends j'ai 20 ans")
     assert (await person(harness)).age == 20
+
+
+async def test_an_unknown_first_name_is_asked_back(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("moi c Zorvanka")
+    assert chat.last.text == "Je t'appelle Zorvanka ?"
+    await chat.send("oui")
+    assert (await person(harness)).first_name == "Zorvanka"
+
+
+async def test_a_question_answers_nothing_and_is_answered(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    for typed in ("Nour", "20", "nanterre", "cap", "je cherche une formation"):
+        await chat.send(typed)
+    await chat.send("c'est quoi le rsa ?")
+    assert "Le RSA, c'est le revenu de solidarité active. Ça change les aides possibles." in chat.texts[-2:]
+    assert chat.last.text == "Tu touches le RSA ?"
+    assert (await person(harness)).rsa is None
+
+
+async def test_a_town_of_another_departement_is_outside(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Nour")
+    await chat.send("20")
+    await chat.send("jhabite a creteil")
+    assert (await person(harness)).commune == "hors92"
+    assert chat.last.text == "Quel est ton dernier diplôme ?"
+
+
+async def test_a_booking_asked_in_the_middle_comes_right_after_the_questions(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Nour")
+    await chat.send("je veux un rdv")
+    assert "D'accord. Je te propose un rendez-vous juste après les questions." in chat.texts
+    assert chat.last.text == "Tu as quel âge ?"
+    for typed in ("20", "nanterre", "cap", "je cherche une formation", "non", "personne", "rien", "jsp"):
+        await chat.send(typed)
+    assert (await person(harness)).onboarded_at is not None
+    assert not any(text.startswith("J'ai trouvé des idées") for text in chat.texts)  # the booking instead
