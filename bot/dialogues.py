@@ -29,11 +29,12 @@ from flows.fields import FIELDS
 from flows.settings import ConversationSettings
 from flows.territory import OUTSIDE, Territory, fold
 from flows.world import World
+from nlu.training_data import DATA_DIR
 from storage import Database, crypto
 from storage.migrate import upgrade
 from storage.outbox import OutboxMessage
 
-DIALOGUES = Path(__file__).resolve().parents[1] / "nlu" / "dialogues"
+DIALOGUES = DATA_DIR.parent / "dialogues"  # nlu/dialogues
 CHANNEL = "dialogue"
 CRISIS_OPENING = "Je suis là. Ce que tu vis compte."  # flows/distress.py's first words
 START = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)  # a Tuesday morning

@@ -34,6 +34,7 @@ from flows.fields import (
     answered_in,
     asks,
     label,
+    negated,
     read_message,
 )
 from flows.formatting import join, months
@@ -72,7 +73,7 @@ CLOSING = re.compile(
     r"^(?:non |nan |nn |bah |ben |ok |bon |euh |alors )*"
     r"(?:c ?est ?(?:tout|tt|bon|fini|ok)|c ?(?:tout|tou|tt|bon|fini|ok)|"
     r"rien d autre|rien de plus|pas d autre|fini|termine|ca (?:sera|ira) tout|ca ira|voila(?: tout)?|"
-    r"non merci|non|nan|nn|no|rien|aucun|aucune|personne|that s all)\b"
+    r"non merci|non|nan|nn|no|rien|r|aucun|aucune|personne|that s all)\b"
 )
 DONE_ALIASES = ("c est tout", "c tout", "cest tout", "c bon", "c est bon", "fini", "rien d autre", "voila")
 
@@ -239,6 +240,22 @@ def _closing(t: Turn) -> bool:
     return t.event.kind == TEXT and bool(CLOSING.match(t.folded))
 
 
+NOTHING = re.compile(
+    r"\b(?:jsp|je sais pas|jsais pas|chais pas|sais pas|je ne sais pas|aucune idee|pas encore|"
+    r"pas de (?:probleme|souci|soucis|problemes)|aucun (?:probleme|souci)|rien de (?:special|particulier)|"
+    r"tout va bien|ca va)\b"
+)
+
+
+def _nothing(t: Turn, field: Field) -> bool:
+    """At a list question, "jsais pas encore", "pas de souci de santé ni rien": nothing to add."""
+    if t.event.kind != TEXT:
+        return False
+    entity = {"obstacles": "obstacle", "sectors": "secteur"}.get(field.name)
+    mentioned = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == entity]
+    return bool(NOTHING.search(t.folded)) or (bool(mentioned) and all(negated(t, e.start) for e in mentioned))
+
+
 # --- The questions --------------------------------------------------------------------------
 
 
@@ -277,7 +294,7 @@ async def answer(t: Turn, field: Field) -> Next:
         return await keep(t, found, current=field)
     if asks(t) and not (t.sure and t.intent in REQUEST_INTENTS) and field.why:
         return t.stay(field.why, reask=True)  # "c'est quoi le RSA ?": why we ask, then the question again
-    if field.multiple and (t.choice() in (DONE, NONE) or _closing(t) or t.is_intent("deny")):
+    if field.multiple and (t.choice() in (DONE, NONE) or _closing(t) or t.is_intent("deny") or _nothing(t, field)):
         _mark(t, field)  # "c'est tout", "rien", "jsp": the question closes with what was chosen
         return await _after_list(t, field)
     return t.not_understood()

@@ -198,3 +198,15 @@ async def test_a_booking_asked_in_the_middle_comes_right_after_the_questions(har
         await chat.send(typed)
     assert (await person(harness)).onboarded_at is not None
     assert not any(text.startswith("J'ai trouvé des idées") for text in chat.texts)  # the booking instead
+
+
+@pytest.mark.parametrize("typed", ["jsais pas encore", "pas de souci de santé ni rien", "r", "pas de problème particulier"])
+async def test_nothing_to_add_closes_a_list_question(harness: Harness, typed: str) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    for answer in ("Nour", "20", "nanterre", "cap", "je cherche une formation", "non", "personne"):
+        await chat.send(answer)
+    assert chat.last.text.startswith("Qu'est-ce qui te complique la vie")
+    await chat.send(typed)
+    assert chat.last.text.startswith("Quels métiers")
+    assert (await person(harness)).obstacles == []
