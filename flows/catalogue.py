@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, V
 from flows.datafile import DataFileError, read_yaml, validate_entries
 from flows.territory import Territory
 
-# --- The vocabulary shared with the profile (values of flows/onboarding.py) -------------------
+# --- The vocabulary shared with the profile (values of flows/fields.py) -------------------
 
 LEVELS = ("aucun", "brevet", "cap_bep", "bac", "bac_plus_2")  # lowest first
 TOPICS = ("mobilite", "logement", "sante", "famille", "langue", "argent", "demarches")  # the obstacles

@@ -86,6 +86,7 @@ SECTORS = (
 )
 SECTOR_VALUES = frozenset(o.value for o in SECTORS)
 MIN_AGE, MAX_AGE = 16, 25  # the public of the service
+ANSWERED = "answered"  # conversation scratch data: the fields answered, skipped or closed by "c'est tout"
 
 
 def label(options: Sequence[Option], value: str | None) -> str:
@@ -132,7 +133,6 @@ class Field:
     def options_for(self, t: Turn) -> tuple[Option, ...]:
         """The buttons of the question, as asked to this person now."""
         return self.buttons(t) if self.buttons else self.options
-
 
     @property
     def step(self) -> str:
@@ -483,4 +483,4 @@ def answered_in(t: Turn, field: Field) -> bool:
     """The field was answered (or skipped, or answered "none"). A list named in passing ("bac pro commerce"
     names a trade) is still asked, with what was named already ticked: the person may have more to add."""
     value = getattr(t.person, field.name)
-    return field.name in t.data.get("answered", []) or (not field.multiple and value is not None)
+    return field.name in t.data.get(ANSWERED, []) or (not field.multiple and value is not None)

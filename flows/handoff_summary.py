@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flows import agenda
+from flows.fields import SECTORS as SECTOR_OPTIONS
+from flows.fields import label as answer_label
 from flows.formatting import DAYS, clock, join, when
-from flows.onboarding import SECTORS as SECTOR_OPTIONS
-from flows.onboarding import label as answer_label
 from flows.territory import OUTSIDE
 from flows.world import World
 from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment

@@ -16,19 +16,14 @@ from flows import privacy
 from flows.contacts import all_structures
 from flows.events import BUTTON, TEXT
 from flows.fields import (
+    ANSWERED,
     BY_NAME,
     DONE,
     FIELDS,
-    FOLLOWED,
     MAX_AGE,
     MIN_AGE,
     NONE,
-    OBSTACLES,
     REQUEST_INTENTS,
-    SCHOOLING,
-    SECTOR_VALUES,
-    SECTORS,
-    SITUATIONS,
     Field,
     Found,
     answered_in,
@@ -41,10 +36,7 @@ from flows.formatting import join, months
 from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_command
 from flows.turn import Turn
 
-__all__ = ["FOLLOWED", "OBSTACLES", "SCHOOLING", "SECTORS", "SECTOR_VALUES", "SITUATIONS", "label"]
-
 AFTER_ONBOARDING = "suggestions.welcome"  # once the profile is complete: the ideas that fit (flows/suggestions.py)
-ANSWERED = "answered"  # scratch data: the fields answered or skipped (a skipped one is None or [])
 PENDING = "pending"  # scratch data: facts given before the consent
 
 start = Step("onboarding.start")

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz
 
 from flows.catalogue import SECTEURS, Job, Offer, Programme, ServiceEntry, Training
 from flows.contacts import all_structures, structure_card
+from flows.fields import OBSTACLES
 from flows.formatting import day, join
 from flows.matching import (
     LEVEL_WORDS,
@@ -40,7 +41,6 @@ from flows.matching import (
     has_suggestions,
     suggest,
 )
-from flows.onboarding import OBSTACLES
 from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_action, on_command, on_intent
 from flows.territory import fold
 from flows.turn import Turn

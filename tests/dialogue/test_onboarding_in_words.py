@@ -200,7 +200,8 @@ async def test_a_booking_asked_in_the_middle_comes_right_after_the_questions(har
     assert not any(text.startswith("J'ai trouvé des idées") for text in chat.texts)  # the booking instead
 
 
-@pytest.mark.parametrize("typed", ["jsais pas encore", "pas de souci de santé ni rien", "r", "pas de problème particulier"])
+@pytest.mark.parametrize("typed", ["jsais pas encore", "pas de souci de santé ni rien", "r",
+                                   "pas de problème particulier"])
 async def test_nothing_to_add_closes_a_list_question(harness: Harness, typed: str) -> None:
     chat = harness.chat()
     await agreed(chat)

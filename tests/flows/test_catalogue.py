@@ -10,7 +10,7 @@ import pytest
 import yaml
 from data_inclusion.schema import v1 as di
 
-from flows import onboarding
+from flows import fields
 from flows.catalogue import (
     LEVELS,
     SECTEURS,
@@ -73,10 +73,10 @@ def test_the_programmes_for_young_people_are_there() -> None:
 
 
 def test_the_vocabulary_is_the_profile_s() -> None:
-    assert tuple(o.value for o in onboarding.SCHOOLING) == LEVELS
-    assert set(TOPICS) == {o.value for o in onboarding.OBSTACLES}
-    assert SECTEURS == tuple(o.value for o in onboarding.SECTORS) == tuple(NLU_SECTEURS)
-    assert set(SITUATIONS) == {o.value for o in onboarding.SITUATIONS}
+    assert tuple(o.value for o in fields.SCHOOLING) == LEVELS
+    assert set(TOPICS) == {o.value for o in fields.OBSTACLES}
+    assert SECTEURS == tuple(o.value for o in fields.SECTORS) == tuple(NLU_SECTEURS)
+    assert set(SITUATIONS) == {o.value for o in fields.SITUATIONS}
 
 
 def test_a_long_data_inclusion_id_gets_a_short_stable_key() -> None:
