@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from nlu.entities import PROFILE_ENTITIES  # the profile entities and their values (the app's codes)
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data" / "communes.yml"
 TARGET = ROOT / "nlu" / "data" / "lookups" / "communes.yml"
@@ -24,14 +26,6 @@ SECTEURS = ROOT / "nlu" / "data" / "lookups" / "secteurs.yml"
 SECTEUR_TABLE = ROOT / "nlu" / "data" / "lookups" / "secteur_table.yml"
 PROFIL = ROOT / "nlu" / "data" / "lookups" / "profil.yml"
 PROFIL_TABLE = ROOT / "nlu" / "data" / "lookups" / "profil_table.yml"
-# The profile entities and their values (the app's codes): kept equal to nlu.entities.PROFILE_ENTITIES.
-PROFILE_ENTITIES: dict[str, tuple[str, ...]] = {
-    "diplome": ("aucun", "brevet", "cap_bep", "bac", "bac_plus_2"),
-    "obstacle": ("mobilite", "logement", "sante", "famille", "langue", "argent", "demarches"),
-    "suivi": ("mission_locale", "france_travail"),
-    "situation": ("emploi", "formation", "alternance", "etudes", "en_emploi", "rien"),
-    "rsa": ("rsa",),
-}
 
 # Short forms and nicknames young people use, by official name.
 EXTRA: dict[str, list[str]] = {
