@@ -30,18 +30,19 @@ DONE, NONE = "_done", "_none"  # the two closing buttons of a question with seve
 
 SCHOOLING = (
     Option("aucun", "Aucun diplôme", ("rien", "pas de diplome", "sans diplome", "aucun", "non", "nada")),
-    Option("brevet", "Le brevet", ("brevet des colleges", "dnb", "3eme", "troisieme")),
+    Option("brevet", "Le brevet", ("brevet des colleges", "dnb", "3eme", "troisieme", "le bref", "bref")),
     Option("cap_bep", "CAP ou BEP", ("cap", "bep", "cap bep")),
     Option("bac", "Le bac", ("bac pro", "bac general", "bac techno", "baccalaureat", "bac")),
     Option("bac_plus_2", "Bac+2 ou plus", ("bts", "dut", "but", "licence", "master", "bac 2", "bac+3", "fac")),
 )
 SITUATIONS = (
-    Option("emploi", "Je cherche un emploi", ("emploi", "travail", "taf", "boulot", "job")),
+    Option("emploi", "Je cherche un emploi", ("emploi", "travail", "taf", "boulot", "job", "je cherche", "jcherche")),
     Option("formation", "Je cherche une formation", ("formation",)),
     Option("alternance", "Je cherche une alternance", ("alternance", "apprentissage", "contrat pro")),
     Option("etudes", "Je suis en études", ("etudes", "etudiant", "lycee", "ecole", "fac", "cours")),
     Option("en_emploi", "J'ai un travail", ("je travaille", "en emploi", "cdi", "cdd", "interim")),
-    Option("rien", "Rien pour l'instant", ("rien", "je fais rien", "nothing", "je sais pas")),
+    Option("rien", "Rien pour l'instant", ("rien", "je fais rien", "nothing", "je sais pas", "r", "jfai r", "je fais r",
+                                           "r jfai r", "jfais rien")),
 )
 SITUATION_OF_INTENT = {"find_job": "emploi", "find_training": "formation", "find_apprenticeship": "alternance"}
 YES_NO = (
@@ -52,7 +53,8 @@ YES_NO = (
                                      "je sais plus")),
 )
 FOLLOWED = (
-    Option("mission_locale", "Mission locale", ("mission locale", "ml", "la mission locale")),
+    Option("mission_locale", "Mission locale", ("mission locale", "ml", "la mission locale", "j y vais deja",
+                                                "jy vais deja", "j y suis deja", "ah ouais jy vais deja")),
     Option("france_travail", "France Travail", ("france travail", "pole emploi", "pe", "ft")),
     Option("les_deux", "Les deux", ("les 2", "les deux")),
     Option("aucun", "Non, personne", ("non", "nan", "personne", "aucun", "rien", "non personne")),
@@ -457,8 +459,8 @@ def read_message(t: Turn, current: Field | None) -> dict[str, Found]:
         # "jsuis en fac" at another question says nothing new about the diploma. Lists only grow.
         if field is not current and (correcting or field.multiple or not answered_in(t, field)) and (
             value := field.read(t, False)
-        ) is not None and not _same_words(value, here):
-            found[field.name] = value
+        ) is not None and not _same_words(value, here) and not (value.weak and here is not None):
+            found[field.name] = value  # a guess from the gist is no extra fact in an answer ("BTS")
     if current is not None and here is not None and here.loose and len(found) > 1:
         del found[current.name]  # "non attends, j'ai 20 ans": the "non" is about the age
     return found

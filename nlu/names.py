@@ -63,7 +63,7 @@ _STRONG = (
     r"|(?P<moi>moi\s*,?\s*(?:c\s*'?\s*est|cest|c))"
 )
 _WEAK = r"c\s*'?\s*est|cest|c|je\s+suis|ici"
-_LEADING_NAME = re.compile(rf"\s*({_LETTERS}+(?:['-]{_LETTERS}+)?)(?=\s*,|\s+\d)(?:\s*,|\s+(\d))?")
+_LEADING_NAME = re.compile(rf"\s*({_LETTERS}+(?:['-]{_LETTERS}+)?)(?=\s*,|\s+\d)(?:\s*,?\s*(\d))?")
 _CORRECTION = re.compile(r"\b(?:non|nan|pardon|jrigole|je rigole|en fait|enfait|plutot|oups)\b[\s,.!]*")
 # Inside a longer message, a weak introduction counts before a known name only: "yo c yanis 17 ans".
 _WEAK_ANYWHERE = re.compile(r"(?<![\w'])(?:c\s*'?\s*est|cest|c|ici|je\s+suis|jsuis|jsui|chui|moi)(?=\s)")
