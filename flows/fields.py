@@ -300,9 +300,17 @@ def read_rsa(t: Turn, current: bool) -> Found | None:
         return Found(not named[0][1])
     if current:
         chosen = _choice(t, YES_NO) or ("oui" if _short(t) and t.is_intent("affirm") else "non" if _denied(t) else None)
+        if chosen is None and NO_RIGHT.search(t.folded):
+            return Found(False)  # "j'ai pas le droit", at the RSA question: words about the RSA
+        if chosen is None and DONT_KNOW.search(t.folded):
+            chosen = "nsp"  # "euh jsp c'est ma soeur qui s'occupe des papiers"
         if chosen:
             return Found(BY_NAME["rsa"].from_option(chosen), loose=True)
     return None
+
+
+NO_RIGHT = re.compile(r"\b(?:pas|plus) (?:le )?droit\b")
+DONT_KNOW = re.compile(r"\b(?:jsp|je sais pas|jsais pas|chais pas|je ne sais pas|aucune idee|sais pas)\b")
 
 
 FOLLOWED_CONTEXT = re.compile(r"\b(?:suivie?s?|inscrite?s?|conseill\w*|accompagn\w*|referente?|dossier|vais a)\b")
@@ -461,7 +469,7 @@ def read_message(t: Turn, current: Field | None) -> dict[str, Found]:
             value := field.read(t, False)
         ) is not None and not _same_words(value, here) and not (value.weak and here is not None):
             found[field.name] = value  # a guess from the gist is no extra fact in an answer ("BTS")
-    if current is not None and here is not None and here.loose and len(found) > 1:
+    if current is not None and here is not None and here.loose and len(found) > 1 and correcting:
         del found[current.name]  # "non attends, j'ai 20 ans": the "non" is about the age
     return found
 

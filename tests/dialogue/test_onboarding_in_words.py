@@ -211,3 +211,15 @@ async def test_nothing_to_add_closes_a_list_question(harness: Harness, typed: st
     await chat.send(typed)
     assert chat.last.text.startswith("Quels métiers")
     assert (await person(harness)).obstacles == []
+
+
+@pytest.mark.parametrize(("typed", "rsa"), [("nan jai 20 ans jcrois jai pas le droit", False),
+                                            ("euh jsp cest ma soeur qui soccupe des papiers", None)])
+async def test_the_rsa_said_inside_a_longer_message(harness: Harness, typed: str, rsa: bool | None) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    for answer in ("Nour", "20", "nanterre", "cap", "je cherche une formation"):
+        await chat.send(answer)
+    await chat.send(typed)
+    assert (await person(harness)).rsa is rsa
+    assert chat.last.text.startswith("Quelqu'un t'accompagne déjà")
