@@ -7,7 +7,8 @@ Order of understanding a message:
 3. free text: distress first: words of danger always; the NLU's distress guess when it is sure and the
    message does not read better as an answer to the question on screen (a first name, a label); then
    "retour" / "passer"; then the global intents (help, talk to an advisor, stop nudges, delete my
-   data) when the NLU is sure; then the current question's answer;
+   data) when the NLU is sure, unless the message answers the question on screen and asks for nothing;
+   then the current question's answer;
    then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
    hesitates; and only then "je n'ai pas compris", said differently the second time, with a person
    offered the third time.
@@ -16,6 +17,7 @@ Order of understanding a message:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Sequence
 
 from flows import advisors, handoff
@@ -74,6 +76,11 @@ INTENT_LABELS = {
 BACK_WORDS = {"retour", "revenir", "precedent", "question precedente", "en arriere"}
 SKIP_WORDS = {"passer", "je passe", "suivant", "passe", "skip"}
 MAX_TEXT = 1000  # what the NLU reads of a very long message
+# Words of a request: with them, a global intent (help, a person, stop, delete) is never taken for an answer.
+REQUEST_WORDS = re.compile(
+    r"\b(?:parler|voir|appeler|joindre|contacter|rappeler|discuter|besoin|veux|voudrais|aide|aidez|stop|"
+    r"arrete|arreter|supprime|supprimer|efface|effacer|humain|quelqu un)\b"
+)
 
 
 class Engine:
@@ -218,7 +225,8 @@ class Engine:
             await self.apply(t, await self._skip(t, step))
             return
         strict = 0.85 if step.free_text else 0.0
-        if t.intent in GLOBAL_INTENTS and t.sure and t.confidence >= strict and t.intent in INTENT_HANDLERS:
+        if t.intent in GLOBAL_INTENTS and t.sure and t.confidence >= strict and t.intent in INTENT_HANDLERS \
+                and not self._answers_instead(t, step):
             await self.run_intent(t, t.intent)
             return
         result = await step.handle(t)
@@ -240,6 +248,12 @@ class Engine:
             )
         else:
             await self.apply(t, NotUnderstood())
+
+    @staticmethod
+    def _answers_instead(t: Turn, step: Step) -> bool:
+        """A message that answers the question on screen and asks for nothing ("ma conseillère de la
+        mission locale s'appelle Sandrine" to "who follows you?") is an answer, not a global request."""
+        return step.understands is not None and not REQUEST_WORDS.search(t.folded) and step.understands(t)
 
     @staticmethod
     async def _skip(t: Turn, step: Step) -> Next:

@@ -223,3 +223,26 @@ async def test_the_rsa_said_inside_a_longer_message(harness: Harness, typed: str
     await chat.send(typed)
     assert (await person(harness)).rsa is rsa
     assert chat.last.text.startswith("Quelqu'un t'accompagne déjà")
+
+
+async def answered_up_to_who_follows(harness: Harness) -> Chat:
+    chat = harness.chat()
+    await agreed(chat)
+    for answer in ("Nour", "20", "nanterre", "cap", "je cherche une formation", "non"):
+        await chat.send(answer)
+    assert chat.last.text.startswith("Quelqu'un t'accompagne déjà")
+    return chat
+
+
+async def test_an_answer_that_sounds_like_a_request_is_an_answer(harness: Harness) -> None:
+    chat = await answered_up_to_who_follows(harness)
+    await chat.send("ma conseillere de la mission locale elle sappelle sandrine")
+    assert (await person(harness)).followed_by == "mission_locale"
+    assert chat.last.text.startswith("Qu'est-ce qui te complique la vie")
+
+
+async def test_a_request_for_a_person_is_still_a_request(harness: Harness) -> None:
+    chat = await answered_up_to_who_follows(harness)
+    replies = await chat.send("je veux parler a ma conseillere de la mission locale")
+    assert (await person(harness)).followed_by is None  # the hand-off answers it, not the question
+    assert any("mission locale" in reply.text.lower() for reply in replies[:-1])
