@@ -252,8 +252,10 @@ class Engine:
     @staticmethod
     def _answers_instead(t: Turn, step: Step) -> bool:
         """A message that answers the question on screen and asks for nothing ("ma conseillère de la
-        mission locale s'appelle Sandrine" to "who follows you?") is an answer, not a global request."""
-        return step.understands is not None and not REQUEST_WORDS.search(t.folded) and step.understands(t)
+        mission locale s'appelle Sandrine" to "who follows you?") is an answer, not a global request. Not at
+        a free-text question (the first name), where any word may read as an answer."""
+        return (step.understands is not None and not step.free_text and not REQUEST_WORDS.search(t.folded)
+                and step.understands(t))
 
     @staticmethod
     async def _skip(t: Turn, step: Step) -> Next:
