@@ -131,6 +131,7 @@ class Field:
     optional: bool = True  # "Passer" is offered
     from_option: Callable[[str], Any] = str  # a button's value as stored
     buttons: Callable[[Turn], tuple[Option, ...]] | None = None  # options that depend on the data files
+    entity: str | None = None  # the NLU entity that names its values (lists)
 
     def options_for(self, t: Turn) -> tuple[Option, ...]:
         """The buttons of the question, as asked to this person now."""
@@ -430,12 +431,12 @@ FIELDS: tuple[Field, ...] = (
         "obstacles", "Difficultés",
         "Qu'est-ce qui te complique la vie en ce moment ? Choisis tout ce qui compte, puis « C'est tout ».",
         _multi_reader("obstacle", OBSTACLES), _said_list("difficultés", OBSTACLES),
-        options=OBSTACLES, multiple=True,
+        options=OBSTACLES, multiple=True, entity="obstacle",
     ),
     Field(
         "sectors", "Métiers", "Quels métiers t'attirent ? Choisis-en un ou plusieurs, puis « C'est tout ».",
         _multi_reader("secteur", SECTORS), _said_list("métiers", SECTORS),
-        options=SECTORS, multiple=True, none_label="Je ne sais pas",
+        options=SECTORS, multiple=True, entity="secteur", none_label="Je ne sais pas",
     ),
 )
 BY_NAME = {f.name: f for f in FIELDS}

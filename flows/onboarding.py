@@ -166,13 +166,14 @@ def _mark(t: Turn, field: Field) -> None:
         done.append(field.name)
 
 
-async def store(t: Turn, field: Field, value: Any) -> None:
-    """Write one answer to the profile."""
+async def store(t: Turn, field: Field, value: Any, *, answered: bool = True) -> None:
+    """Write one answer to the profile (``answered=False``: a list named in passing, still to be asked)."""
     changes: dict[str, Any] = {field.name: value}
     if field.name == "age":
         changes["age_given_on"] = t.now.date()
     await t.uow.people.update(t.person, **changes)
-    _mark(t, field)
+    if answered:
+        _mark(t, field)
 
 
 async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
@@ -196,7 +197,7 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
             before = list(getattr(t.person, name) or [])
             value = [o.value for o in field.options if o.value in before or o.value in value]
             added = [v for v in value if v not in before]
-            await store(t, field, value)
+            await store(t, field, value, answered=field is current)
             if field is current:
                 continue  # said below, the question stays open
             if added:
@@ -243,8 +244,7 @@ def _nothing(t: Turn, field: Field) -> bool:
     """At a list question, "jsais pas encore", "pas de souci de santé ni rien": nothing to add."""
     if t.event.kind != TEXT:
         return False
-    entity = {"obstacles": "obstacle", "sectors": "secteur"}.get(field.name)
-    mentioned = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == entity]
+    mentioned = [e for e in (t.parsed.entities if t.parsed else ()) if e.entity == field.entity]
     return bool(NOTHING.search(t.folded)) or (bool(mentioned) and all(negated(t, e.start) for e in mentioned))
 
 

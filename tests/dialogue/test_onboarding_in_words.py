@@ -246,3 +246,15 @@ async def test_a_request_for_a_person_is_still_a_request(harness: Harness) -> No
     replies = await chat.send("je veux parler a ma conseillere de la mission locale")
     assert (await person(harness)).followed_by is None  # the hand-off answers it, not the question
     assert any("mission locale" in reply.text.lower() for reply in replies[:-1])
+
+
+async def test_a_list_named_in_passing_is_still_asked_with_it_ticked(harness: Harness) -> None:
+    chat = harness.chat()
+    await chat.send("bjr je suis Oumou 23 ans, jvis a Gennevilliers et jai un bep vente")
+    await chat.send("ok")
+    assert (await person(harness)).sectors == ["commerce_vente"]
+    for answer in ("je cherche un emploi", "oui", "france travail", "rien"):
+        await chat.send(answer)
+    assert "Pour l'instant, j'ai noté : commerce, vente." in chat.texts
+    assert chat.last.text.startswith("Quels métiers")
+    assert "✅ Commerce, vente" in chat.labels
