@@ -197,7 +197,8 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
             before = list(getattr(t.person, name) or [])
             value = [o.value for o in field.options if o.value in before or o.value in value]
             added = [v for v in value if v not in before]
-            await store(t, field, value, answered=field is current)
+            # Answered when it is this question, or the next one the person expects (they moved on).
+            await store(t, field, value, answered=field is current or field is _following(t, current))
             if field is current:
                 continue  # said below, the question stays open
             if added:
@@ -217,6 +218,14 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
         if len(found) == 1:
             return t.stay(reask=True)
     return await next_question(t)
+
+
+def _following(t: Turn, current: Field | None) -> Field | None:
+    """The first field after ``current`` still to be asked."""
+    if current is None:
+        return None
+    later = FIELDS[FIELDS.index(current) + 1:]
+    return next((field for field in later if not answered(t, field)), None)
 
 
 async def next_question(t: Turn) -> Next:
