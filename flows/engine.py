@@ -29,6 +29,7 @@ from flows.script import (
     COMMAND_HANDLERS,
     INTENT_HANDLERS,
     STEPS,
+    UNREAD_READERS,
     Done,
     Goto,
     Next,
@@ -246,8 +247,19 @@ class Engine:
                 buttons=[t.action(INTENT_LABELS[c], "intent", c) for c in candidates]
                 + [t.action("Non, autre chose", "intent", "none")],
             )
+        elif await self._kept_in_passing(t):
+            await self.apply(t, Stay(reask=True))
         else:
             await self.apply(t, NotUnderstood())
+
+    @staticmethod
+    async def _kept_in_passing(t: Turn) -> bool:
+        """A fact the question on screen did not want (a first name at the hand-off's question of the
+        town) is still a fact: the readers registered with ``on_unread`` keep it."""
+        kept = False
+        for read in UNREAD_READERS:
+            kept = await read(t) or kept
+        return kept
 
     @staticmethod
     def _answers_instead(t: Turn, step: Step) -> bool:
@@ -314,6 +326,10 @@ class Engine:
                 previous = conversation.stack[-1]
                 conversation.stack = conversation.stack[:-1]
                 conversation.step = previous
+                resume = STEPS[previous].on_resume
+                if resume is not None and (instead := await resume(t)) is not None:
+                    await self.apply(t, instead)
+                    return
                 await self.ask(t, previous)
             else:
                 conversation.step = HOME

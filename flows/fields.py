@@ -300,18 +300,23 @@ def read_rsa(t: Turn, current: bool) -> Found | None:
     if named:
         return Found(not named[0][1])
     if current:
-        chosen = _choice(t, YES_NO) or ("oui" if _short(t) and t.is_intent("affirm") else "non" if _denied(t) else None)
+        chosen = _choice(t, YES_NO)
+        if chosen is None and DONT_KNOW.search(t.folded):
+            chosen = "nsp"  # "euh jsp c'est ma soeur qui s'occupe des papiers", "je c pas" (not a "pas")
         if chosen is None and NO_RIGHT.search(t.folded):
             return Found(False)  # "j'ai pas le droit", at the RSA question: words about the RSA
-        if chosen is None and DONT_KNOW.search(t.folded):
-            chosen = "nsp"  # "euh jsp c'est ma soeur qui s'occupe des papiers"
+        if chosen is None:
+            chosen = "oui" if _short(t) and t.is_intent("affirm") else "non" if _denied(t) else None
         if chosen:
             return Found(BY_NAME["rsa"].from_option(chosen), loose=True)
     return None
 
 
 NO_RIGHT = re.compile(r"\b(?:pas|plus) (?:le )?droit\b")
-DONT_KNOW = re.compile(r"\b(?:jsp|je sais pas|jsais pas|chais pas|je ne sais pas|aucune idee|sais pas)\b")
+DONT_KNOW = re.compile(
+    r"\b(?:jsp|jcp|je sais pas|jsais pas|jsai pas|chais pas|chai pas|je ne sais pas|aucune idee|sais pas|"
+    r"je c pas|j c pas|jc pas|je sai pas|j en sais rien|jen sais rien|je sais plus|jsais plus)\b"
+)
 
 
 FOLLOWED_CONTEXT = re.compile(r"\b(?:suivie?s?|inscrite?s?|conseill\w*|accompagn\w*|referente?|dossier|vais a)\b")
@@ -347,9 +352,9 @@ def _multi_reader(entity: str, options: tuple[Option, ...]) -> Reader:
         spans = tuple((e.start, e.end) for e in found)
         if current and t.event.kind != "button" and len(found) == len(mentioned):
             # At its own question, the words of the buttons count too: "transport ou logistique".
-            typed = [value for value in t.choices() if value in values and value not in named]
-            if typed:
-                named += typed
+            typed = [value for value in t.choices() if value in values]
+            if typed:  # "santé, aide-soignante": the word of a button is this list's, not another's
+                named += [value for value in typed if value not in named]
                 spans = ((0, len(t.text)),)
         return Found([v for v in values if v in named], spans=spans) if named else None
 

@@ -33,7 +33,7 @@ from flows.fields import (
     read_message,
 )
 from flows.formatting import join, months
-from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_command
+from flows.script import INTENT_HANDLERS, Next, Option, Question, Step, on_command, on_unread
 from flows.turn import Turn
 
 AFTER_ONBOARDING = "suggestions.welcome"  # once the profile is complete: the ideas that fit (flows/suggestions.py)
@@ -220,6 +220,38 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
     return await next_question(t)
 
 
+@on_unread
+async def keep_in_passing(t: Turn) -> bool:
+    """Facts given at a question that wanted something else ("Glodie" when the hand-off asks the town,
+    "j'ai 19 ans" while booking): kept and said back, so they are not asked again. Only sure readings,
+    and only once the person agreed that we keep their answers; nothing here needs a confirmation."""
+    if t.event.kind != TEXT or t.person.consent_at is None:
+        return False
+    found = read_message(t, None)
+    first_name = BY_NAME["first_name"]
+    if not answered(t, first_name) and (name := first_name.read(t, True)) is not None and name.sure:
+        found.setdefault(first_name.name, name)  # a bare name, while the name is still to be asked
+    said: list[str] = []
+    for name, reading in found.items():
+        field = BY_NAME[name]
+        value = reading.value
+        if reading.weak or not reading.sure or (name == "age" and not MIN_AGE <= value <= MAX_AGE):
+            continue
+        if field.multiple:
+            before = list(getattr(t.person, name) or [])
+            added = [v for v in value if v not in before]
+            if added:
+                await store(t, field, [o.value for o in field.options if o.value in before + added],
+                            answered=False)
+                said.append(field.said(t, added))
+        elif getattr(t.person, name) != value:
+            await store(t, field, value)
+            said.append(field.said(t, value))
+    if said:
+        t.say(f"Noté : {', '.join(said)}.")
+    return bool(said)
+
+
 def _following(t: Turn, current: Field | None) -> Field | None:
     """The first field after ``current`` still to be asked."""
     if current is None:
@@ -351,11 +383,15 @@ def _register(field: Field) -> None:
         return bool(read_message(t, field)) or (field.name == "commune" and bool(
             t.world.territory.guess_communes(t.text)))
 
+    async def resumed(t: Turn) -> Next | None:
+        return await next_question(t) if answered(t, field) else None
+
     step.ask(ask)
     step.answer(handle)
     step.explain(explain)
     step.on_skip = skipped
     step.understands = understands
+    step.on_resume = resumed
     step.later = LATER
 
 
@@ -408,7 +444,11 @@ async def _(t: Turn) -> Question:
 
 @age_confirm.answer
 async def _(t: Turn) -> Next:
-    if t.event.kind == TEXT and (number := re.search(r"\b(\d{1,2})\b", t.folded)):
+    number = re.search(r"\b(\d{1,2})\b", t.folded) if t.event.kind == TEXT else None
+    if number is not None and int(number.group(1)) == t.data.get("age_to_confirm"):
+        t.data.pop("age_to_confirm")  # the same age again: "oui j'ai 30 ans"
+        return await outside_public(t, under=int(number.group(1)) < MIN_AGE)
+    if number is not None:
         t.data.pop("age_to_confirm", None)  # another age: "non 19", "mdr non j'ai 20 ans"
         return await keep(t, {"age": Found(int(number.group(1)))}, current=BY_NAME["age"])
     chosen = t.choice() or ("yes" if t.is_intent("affirm") else "no" if t.is_intent("deny") else None)

@@ -99,6 +99,9 @@ class Step:
     understands: Callable[[Turn], bool] | None = field(default=None, repr=False)
     # Requests that wait until this part of the conversation is over: intent -> what to say now.
     later: dict[str, str] = field(default_factory=dict, repr=False)
+    # When a flow that interrupted this question ends: what to do instead of asking it again (None: ask
+    # it). A profile question answered in the meantime is not asked twice.
+    on_resume: Callable[[Turn], Awaitable[Next | None]] | None = field(default=None, repr=False)
     _ask: AskFn | None = field(default=None, repr=False)
     _answer: AnswerFn | None = field(default=None, repr=False)
     _explain: AskFn | None = field(default=None, repr=False)
@@ -145,6 +148,8 @@ ACTION_HANDLERS: dict[str, HandlerFn] = {}
 COMMAND_DESCRIPTIONS: dict[str, str] = {}
 # Run before a person's data is erased (cancel their appointments, tell the structure...).
 ERASURE_HOOKS: list[Callable[[Turn], Awaitable[None]]] = []
+# Read a message that the question on screen did not understand; True when they kept something of it.
+UNREAD_READERS: list[Callable[[Turn], Awaitable[bool]]] = []
 
 
 def _register(table: dict[str, HandlerFn], kind: str, names: tuple[str, ...]) -> Callable[[HandlerFn], HandlerFn]:
@@ -178,6 +183,12 @@ def on_action(name: str) -> Callable[[HandlerFn], HandlerFn]:
 def on_erasure(fn: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
     """Register something to do before a person's data is erased (it runs in the erasure's transaction)."""
     ERASURE_HOOKS.append(fn)
+    return fn
+
+
+def on_unread(fn: Callable[[Turn], Awaitable[bool]]) -> Callable[[Turn], Awaitable[bool]]:
+    """Register a reader of the messages no question understood (a fact given in passing)."""
+    UNREAD_READERS.append(fn)
     return fn
 
 

@@ -189,7 +189,9 @@ def _answer(text: str, *, unknown_bare: bool) -> NameMatch | None:
     if parts is None:
         return None
     known = is_known_name(candidate)
-    if not known and (weak or (intro is None and not unknown_bare)):
+    # An unknown name after "c'est" only when written with a capital at the question ("c Sid-Ahmed").
+    capital_after_weak = weak and unknown_bare and candidate[:1].isupper()
+    if not known and ((weak and not capital_after_weak) or (intro is None and not unknown_bare)):
         return None
     if any(_word_is_not_a_name(p.group(0)) for p in parts):
         return None
@@ -218,6 +220,10 @@ def find_first_name(text: str) -> NameMatch | None:
         if later is not None:
             shift = index[fix.end()]
             return NameMatch(later.value, later.start + shift, later.end + shift, later.known)
+        for intro in _WEAK_ANYWHERE.finditer(folded, fix.end()):  # "nan c Souleyman 22 ans": written with
+            found = _following_name(text, folded, index, intro.end())  # a capital, after the correction
+            if found is not None and text[found.start:found.start + 1].isupper() and not _is_place(found.value):
+                return found
     for intro in _STRONG_ANYWHERE.finditer(folded):
         found = _following_name(text, folded, index, intro.end())
         capitalised = found is not None and text[found.start:found.start + 1].isupper()

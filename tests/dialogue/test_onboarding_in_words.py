@@ -258,3 +258,75 @@ async def test_a_list_named_in_passing_is_still_asked_with_it_ticked(harness: Ha
     assert "Pour l'instant, j'ai noté : commerce, vente." in chat.texts
     assert chat.last.text.startswith("Quels métiers")
     assert "✅ Commerce, vente" in chat.labels
+
+
+async def test_facts_given_at_another_flows_question_are_kept_and_not_asked_again(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("je veux parler a un conseiller")
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+    await chat.send("Glodie")  # the hand-off asks the town; the first name is still a fact
+    assert "Noté : Glodie." in chat.texts
+    await chat.send("19 ans")
+    assert "Noté : 19 ans." in chat.texts
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+    await chat.send("puteaux")
+    stored = await person(harness)
+    assert (stored.first_name, stored.age, stored.commune) == ("Glodie", 19, "92062")
+    # Back to the onboarding, at the first question still open, not at the first name again.
+    assert chat.last.text == "Quel est ton dernier diplôme ?"
+    assert sum(text.startswith("C'est quoi ton prénom ?") for text in chat.texts) == 1
+
+
+async def test_nothing_is_kept_in_passing_before_the_consent(harness: Harness) -> None:
+    chat = harness.chat()
+    await chat.send("je veux parler a un conseiller")
+    await chat.send("Glodie")
+    stored = await person(harness)
+    assert stored is None or stored.first_name is None
+
+
+async def test_the_same_age_again_confirms_it(harness: Harness) -> None:
+    chat = harness.chat()
+    await chat.send("salut")
+    await chat.send("oui je suis Gaëlle jai 30 ans")
+    assert chat.last.text == "Tu as bien 30 ans ?"
+    await chat.send("oui jai 30 ans")
+    assert await person(harness) is None  # confirmed outside 16-25: nothing kept
+
+
+@pytest.mark.parametrize(("typed", "name"), [("wsh c kader... nan c Souleyman 22 ans jsuis a bobigny", "Souleyman"),
+                                             ("Aminata, non pardon Awa, 19 ans", "Awa")])
+async def test_a_first_name_corrected_in_the_same_message(harness: Harness, typed: str, name: str) -> None:
+    chat = harness.chat()
+    await chat.send(typed)
+    await chat.send("ok")
+    assert (await person(harness)).first_name == name
+
+
+async def test_an_unknown_first_name_after_c_est_is_asked_back(harness: Harness) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("c Sid-Ahmed")
+    assert chat.last.text == "Je t'appelle Sid-Ahmed ?"
+
+
+@pytest.mark.parametrize("typed", ["je c pas", "jcp", "chai pas"])
+async def test_i_dont_know_in_sms_spelling_is_not_a_no(harness: Harness, typed: str) -> None:
+    chat = harness.chat()
+    await agreed(chat)
+    for answer in ("Nour", "20", "nanterre", "cap", "je cherche une formation"):
+        await chat.send(answer)
+    await chat.send(typed)
+    assert (await person(harness)).rsa is None
+    assert chat.last.text.startswith("Quelqu'un t'accompagne déjà")
+
+
+async def test_a_word_of_the_trades_buttons_is_a_trade_not_a_difficulty(harness: Harness) -> None:
+    chat = await answered_up_to_who_follows(harness)
+    await chat.send("non")
+    await chat.send("rien")
+    assert chat.last.text.startswith("Quels métiers")
+    await chat.send("sante, aide soignante")
+    stored = await person(harness)
+    assert stored.obstacles == [] and stored.sectors == ["sante_social"]
