@@ -4,7 +4,7 @@
     .venv/bin/python bench/delivery.py --per-chat 0 --overall 1000      # how fast the pipeline itself goes
     .venv/bin/python bench/delivery.py --postgres postgresql://postgres@127.0.0.1:5432/test   # a fresh database
 
-The messages are planned as the reminders and nudges are (``flows.reminders.plan_message``: one outbox
+The messages are planned as the reminders and nudges are (``flows.nudges.reminders.plan_message``: one outbox
 row each, a deterministic key, planned a minute ago, due in two seconds), interleaved by person as
 reminders of many appointments at the same hour would be. The real ``TelegramBot`` (bot/telegram_app.py:
 scheduler tick, ``Delivery``, ``TelegramSender`` with ``ChatPacer`` and PTB's ``AIORateLimiter``) sends
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from loadgen import drop_postgres, fresh_postgres  # noqa: E402
 
-from flows.reminders import plan_message  # noqa: E402
+from flows.nudges.reminders import plan_message  # noqa: E402
 from storage import Database, crypto  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.outbox import APPOINTMENT  # noqa: E402

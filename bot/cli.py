@@ -75,7 +75,7 @@ def db_downgrade(ctx: typer.Context, revision: str = typer.Argument(...)) -> Non
 def check(ctx: typer.Context) -> None:
     """Check the configuration and every data file, and say what is an example still to replace."""
     from bot.datafiles import check_data_files
-    from flows.datafile import DataFileError
+    from flows.data.datafile import DataFileError
 
     try:
         report = check_data_files(config_of(ctx))

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel
 
 from bot.cli_common import config_of, fail
-from flows.catalogue import (
+from flows.data.catalogue import (
     ENTRY_MODELS,
     KINDS,
     Catalogue,
@@ -38,7 +38,7 @@ from flows.catalogue import (
     read_catalogue_file,
     validate_kind,
 )
-from flows.territory import Territory, load_territory
+from flows.data.territory import Territory, load_territory
 
 catalog_app = typer.Typer(help="The catalogue: trainings, jobs, programmes and support services.",
                           no_args_is_help=True)

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 
 from bot.config import AppConfig
-from flows.world import World
+from flows.engine.world import World
 from storage import Database, UnitOfWork
 
 T = TypeVar("T")
@@ -52,8 +52,8 @@ async def open_world(cfg: AppConfig) -> tuple[Database, World]:
     hooks, planning nudges)."""
     from bot.keys import install_keys
     from bot.runtime import load_world_data  # also registers every capability's steps and hooks
-    from flows.buttons import ButtonSigner
-    from flows.clock import SystemClock
+    from flows.engine.buttons import ButtonSigner
+    from flows.rules.clock import SystemClock
 
     db = await open_database(cfg)
     world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),

@@ -101,7 +101,7 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file (mode 600) rather than stdout.")] = None,
 ) -> None:
     """Everything held about one person, as the JSON file /mes_donnees sends (answer to an access request)."""
-    from flows.privacy import export_document
+    from flows.privacy.privacy import export_document
 
     async def go() -> bytes:
         db, world = await open_world(config_of(ctx))
@@ -131,7 +131,7 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase one person (answer to an erasure request), then scan the whole database for what is left."""
-    from flows.privacy import erase_everything, system_turn
+    from flows.privacy.privacy import erase_everything, system_turn
     from storage.erasure import find_traces
 
     async def go() -> None:

@@ -147,7 +147,7 @@ def evaluate_dialogues(
     turns per onboarding, misunderstandings, crisis alarms, worst conversations."""
     from bot.dialogues import DIALOGUES, load_dialogues, play
     from bot.runtime import load_world_data
-    from flows.catalogue import load_catalogue
+    from flows.data.catalogue import load_catalogue
 
     cfg = config_of(ctx)
     path = data or DIALOGUES

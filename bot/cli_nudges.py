@@ -25,7 +25,7 @@ ByOption = Annotated[str, typer.Option("--by", help="Who asks, for the log: an i
 
 
 def _pause(ctx: typer.Context, person: int | None, telegram_id: str | None, by: str, paused: bool) -> None:
-    from flows.nudges import pause_nudges
+    from flows.nudges.nudges import pause_nudges
 
     async def go() -> tuple[int, bool]:
         db, _ = await open_world(config_of(ctx))
@@ -59,7 +59,7 @@ def resume(ctx: typer.Context, person: PersonOption = None, telegram_id: Telegra
 @nudges_app.command("plan")
 def plan(ctx: typer.Context) -> None:
     """Plan the nudges that have come due now (the bot does it every few minutes)."""
-    from flows.nudges import run_planning
+    from flows.nudges.nudges import run_planning
 
     async def go() -> str:
         db, world = await open_world(config_of(ctx))

@@ -18,11 +18,11 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import config_of, fail, open_database
-from flows import agenda
-from flows.datafile import DataFileError
-from flows.formatting import clock, day
-from flows.opening_hours import ImportReport, import_agenda, read_agenda_file
-from flows.slots import Slot
+from flows.data.datafile import DataFileError
+from flows.data.opening_hours import ImportReport, import_agenda, read_agenda_file
+from flows.rules import agenda
+from flows.rules.formatting import clock, day
+from flows.rules.slots import Slot
 
 slots_app = typer.Typer(help="Opening hours of the missions locales, and their free slots.", no_args_is_help=True)
 

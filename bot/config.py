@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from flows.settings import (
+from flows.engine.settings import (
     BookingSettings,
     ConversationSettings,
     NudgeSettings,

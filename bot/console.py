@@ -20,8 +20,8 @@ from typing import TextIO
 from bot.config import AppConfig
 from bot.delivery import Delivery
 from bot.runtime import Assistant, open_assistant
-from flows.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
-from flows.territory import fold
+from flows.data.territory import fold
+from flows.engine.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)

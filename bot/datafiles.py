@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.config import AppConfig
 from bot.runtime import load_world_data
-from flows.catalogue import load_catalogue
-from flows.opening_hours import read_agenda_file
+from flows.data.catalogue import load_catalogue
+from flows.data.opening_hours import read_agenda_file
 
 
 def check_data_files(cfg: AppConfig) -> list[str]:

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from flows.clock import Clock
-from flows.events import Reply
-from flows.turn import payload_reply
+from flows.engine.events import Reply
+from flows.engine.turn import payload_reply
+from flows.rules.clock import Clock
 from storage import Database, UnitOfWork
 from storage.outbox import APPOINTMENT, CANCELLED, DROPPED, ESSENTIAL, FAILED, NUDGE, OutboxMessage
 from storage.people import Person

@@ -21,14 +21,14 @@ import yaml
 
 from bot.delivery import Delivery
 from flows.assistant import build_engine
-from flows.buttons import ButtonSigner
-from flows.catalogue import Catalogue
-from flows.clock import FixedClock
-from flows.events import TEXT, Event, PersonRef, Reply
-from flows.fields import FIELDS
-from flows.settings import ConversationSettings
-from flows.territory import OUTSIDE, Territory, fold
-from flows.world import World
+from flows.data.catalogue import Catalogue
+from flows.data.territory import OUTSIDE, Territory, fold
+from flows.engine.buttons import ButtonSigner
+from flows.engine.events import TEXT, Event, PersonRef, Reply
+from flows.engine.settings import ConversationSettings
+from flows.engine.world import World
+from flows.onboarding.fields import FIELDS
+from flows.rules.clock import FixedClock
 from nlu.training_data import DATA_DIR
 from storage import Database, crypto
 from storage.migrate import upgrade
@@ -36,7 +36,7 @@ from storage.outbox import OutboxMessage
 
 DIALOGUES = DATA_DIR.parent / "dialogues"  # nlu/dialogues
 CHANNEL = "dialogue"
-CRISIS_OPENING = "Je suis là. Ce que tu vis compte."  # flows/distress.py's first words
+CRISIS_OPENING = "Je suis là. Ce que tu vis compte."  # flows/handoff/distress.py's first words
 START = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)  # a Tuesday morning
 
 

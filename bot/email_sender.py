@@ -29,7 +29,7 @@ from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.delivery import SendError
-from flows.events import Reply
+from flows.engine.events import Reply
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 
 from bot.scheduler import Scheduler
-from flows.privacy import erase_everything, system_turn
-from flows.world import World
+from flows.engine.world import World
+from flows.privacy.privacy import erase_everything, system_turn
 from storage import Database
 
 log = logging.getLogger(__name__)

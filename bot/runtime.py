@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from bot.config import AppConfig
 from bot.keys import install_keys
 from flows.assistant import build_engine
-from flows.buttons import ButtonSigner
-from flows.catalogue import load_catalogue
-from flows.clock import Clock, SystemClock
-from flows.engine import Engine
-from flows.opening_hours import seed_agenda
-from flows.territory import Territory, load_territory
-from flows.world import World
+from flows.data.catalogue import load_catalogue
+from flows.data.opening_hours import seed_agenda
+from flows.data.territory import Territory, load_territory
+from flows.engine.buttons import ButtonSigner
+from flows.engine.engine import Engine
+from flows.engine.world import World
+from flows.rules.clock import Clock, SystemClock
 from nlu import load_backend
 from storage import Database
 from storage.migrate import upgrade

@@ -76,7 +76,7 @@ def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery
     """The jobs every bot process runs."""
     # Planned messages (reminders, nudges, advisor notices), retries and leftovers of a crash.
     scheduler.every(settings.delivery.tick_seconds, "deliver_due", delivery.deliver_due)
-    # Inactivity nudges become outbox rows (flows/nudges.py); on PostgreSQL one process plans at a time
+    # Inactivity nudges become outbox rows (flows/nudges/nudges.py); on PostgreSQL one process plans at a time
     # (leader lock), and the keys make a second planning harmless anyway. Once at start, then regularly.
     if plan_nudges is not None:
         scheduler.every(NUDGE_PLANNING_SECONDS, "plan_nudges", plan_nudges, now=True)

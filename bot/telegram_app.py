@@ -35,7 +35,7 @@ from bot.telegram_polling import POLL_TIMEOUT, poll
 from bot.telegram_sender import ChatPacer, TelegramSender
 from bot.telegram_updates import ALLOWED_UPDATES
 from bot.telegram_webhook import WebhookServer
-from flows.nudges import run_planning
+from flows.nudges.nudges import run_planning
 
 log = logging.getLogger(__name__)
 WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token

@@ -24,10 +24,10 @@ from typing import Any
 from bot.delivery import Delivery
 from bot.telegram_sender import TelegramSender
 from bot.telegram_updates import ForEngine, NotPrivate, chat_of, translate
-from flows.engine import Engine
-from flows.events import Event, Reply
-from flows.media import PRIVATE_ONLY, TROUBLE
-from flows.turn import reply_payload
+from flows.engine.engine import Engine
+from flows.engine.events import Event, Reply
+from flows.engine.media import PRIVATE_ONLY, TROUBLE
+from flows.engine.turn import reply_payload
 from storage import Database
 from storage.inbox import PENDING
 

@@ -23,7 +23,7 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.delivery import SendError
 from bot.telegram_updates import CHANNEL, MAX_TEXT
-from flows.events import Button, Reply
+from flows.engine.events import Button, Reply
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class ChatPacer:
 
 
 def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """An inline keyboard (the button data is already compact and signed by flows/buttons.py)."""
+    """An inline keyboard (the button data is already compact and signed by flows/engine/buttons.py)."""
     if not buttons:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]

@@ -15,7 +15,7 @@ from typing import Any
 
 from telegram import Chat, Message, Update
 
-from flows.events import BUTTON, COMMAND, MEDIA, TEXT, Event, PersonRef
+from flows.engine.events import BUTTON, COMMAND, MEDIA, TEXT, Event, PersonRef
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def read_message(message: Message) -> tuple[str, str, str | None, str | None]:
             return MEDIA, "", MEDIA_KEY.get(attachment, attachment), None
     text = message.text
     if text is None:
-        return MEDIA, "", "other", None  # a game, a story, a payment: flows/media.py answers kindly
+        return MEDIA, "", "other", None  # a game, a story, a payment: flows/engine/media.py answers kindly
     if len(text) > MAX_TEXT:
         return MEDIA, "", "too_long", None
     if text.startswith("/"):

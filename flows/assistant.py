@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from flows import (  # noqa: F401  (registration on import)
-    advisors,
-    booking,
-    distress,
-    handoff,
-    help,
-    home,
-    nudges,
-    onboarding,
-    privacy,
-    profile,
-    reminders,
-    suggestions,
-)
-from flows.engine import Engine
-from flows.world import World
+# Importing a capability registers its steps and handlers: a new capability adds one line here.
+from flows.advisors import advisors  # noqa: F401
+from flows.booking import booking  # noqa: F401
+from flows.engine.engine import Engine
+from flows.engine.world import World
+from flows.handoff import distress, handoff  # noqa: F401
+from flows.home import help, home  # noqa: F401
+from flows.nudges import nudges, reminders  # noqa: F401
+from flows.onboarding import profile  # noqa: F401
+from flows.onboarding import questions as onboarding  # noqa: F401
+from flows.privacy import privacy  # noqa: F401
+from flows.suggestions import suggestions  # noqa: F401
 from storage.db import Database
-
-# A capability adds its script module to the import line above.
 
 
 def build_engine(db: Database, world: World) -> Engine:

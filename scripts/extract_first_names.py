@@ -16,7 +16,7 @@ West-African, Comorian, Antillean… names that the dictionary lacks or writes w
 The output keeps the GFDL notice of the source (a modified version must stay under the same licence).
 
 ``--false-alarms`` (re)writes ``nlu/false_alarms.yml``, the messages that must never raise the distress
-alarm: frequent first names (``frequent_names``), every button label of flows/*.py, the communes, the
+alarm: frequent first names (``frequent_names``), every button label of flows/**/*.py, the communes, the
 trades of nlu/data/lookups/secteurs.yml, and the hand-written diplomas, short answers and ages below.
 
     python scripts/extract_first_names.py /tmp/gg/gender_guesser/data/nam_dict.txt --false-alarms
@@ -183,11 +183,11 @@ def _call_name(call: ast.Call) -> str:
 
 
 def button_labels(flows: Path = ROOT / "flows") -> list[str]:
-    """Every button label written in flows/*.py: ``Option(value, "label")``, ``ActionButton("label", …)``,
+    """Every button label written in flows/**/*.py: ``Option(value, "label")``, ``ActionButton("label", …)``,
     ``Button("label", …)``, ``t.action("label", …)``, the advisors' buttons, the (value, "label", …) rows
     of a menu table and the variables that hold a label (``yes = "Oui, je réserve"``)."""
     labels: list[str] = []
-    for path in sorted(flows.glob("*.py")):
+    for path in sorted(flows.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             found: list[str | None] = []
@@ -218,7 +218,7 @@ def typed_aliases(flows: Path = ROOT / "flows") -> list[str]:
     """What people may type instead of pressing a button: the aliases of ``Option(value, label, aliases)``
     and the ``*_ALIASES`` tuples."""
     aliases: list[str] = []
-    for path in sorted(flows.glob("*.py")):
+    for path in sorted(flows.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             values: list[ast.expr] = []
             if isinstance(node, ast.Call) and _call_name(node) == "Option" and len(node.args) >= 3:
@@ -321,7 +321,7 @@ FALSE_ALARMS_HEADER = """\
 # nlu/data/first_names.yml only uses names of nlu/lexicon/first_names.txt that are not listed here.
 #
 # Written by scripts/extract_first_names.py --false-alarms: frequent first names of every origin (from
-# nlu/lexicon/first_names.txt, GFDL 1.2+, see nlu/lexicon/README.md), every button label of flows/*.py
+# nlu/lexicon/first_names.txt, GFDL 1.2+, see nlu/lexicon/README.md), every button label of flows/**/*.py
 # and what may be typed for one, the 36 communes of data/communes.yml, the trades of
 # nlu/data/lookups/secteurs.yml, diplomas, short answers and ages. Edit the script, or add to a section
 # by hand: a new button label must be added here (the test lists the missing ones).

@@ -110,12 +110,12 @@ class UnitOfWork:
 
     @cached_property
     def nudges(self) -> NudgesRepository:
-        """The log of inactivity nudges, and the search for people to nudge (flows/nudges.py)."""
+        """The log of inactivity nudges, and the search for people to nudge (flows/nudges/nudges.py)."""
         return NudgesRepository(self.session)
 
     @cached_property
     def handoffs(self) -> HandoffsRepository:
-        """Hand-offs to advisors, and the messages sent about them (flows/handoff.py, flows/advisors.py)."""
+        """Hand-offs to advisors, and the messages sent about them (flows/handoff/, flows/advisors/)."""
         return HandoffsRepository(self.session)
 
 

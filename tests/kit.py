@@ -10,14 +10,14 @@ from pathlib import Path
 
 from bot.delivery import Delivery
 from flows.assistant import build_engine
-from flows.buttons import ButtonSigner
-from flows.catalogue import Catalogue, load_catalogue
-from flows.clock import FixedClock
-from flows.engine import Engine
-from flows.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
-from flows.settings import ConversationSettings
-from flows.territory import Territory, fold, load_territory
-from flows.world import World
+from flows.data.catalogue import Catalogue, load_catalogue
+from flows.data.territory import Territory, fold, load_territory
+from flows.engine.buttons import ButtonSigner
+from flows.engine.engine import Engine
+from flows.engine.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
+from flows.engine.settings import ConversationSettings
+from flows.engine.world import World
+from flows.rules.clock import FixedClock
 from nlu.result import Entity, IntentScore, ParseResult
 from storage import Database
 from storage.outbox import OutboxMessage

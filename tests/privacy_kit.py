@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_
 
-from flows.events import Event, Reply
+from flows.engine.events import Event, Reply
 from storage import UnitOfWork
 from storage.erasure import ScanReport, find_traces, person_columns, personal_tables
 from storage.people import Person

@@ -719,9 +719,9 @@ async def running_bot(
     from bot.runtime import Assistant, load_world_data
     from bot.telegram_app import TelegramBot
     from flows.assistant import build_engine
-    from flows.buttons import ButtonSigner
-    from flows.clock import SystemClock
-    from flows.world import World
+    from flows.engine.buttons import ButtonSigner
+    from flows.engine.world import World
+    from flows.rules.clock import SystemClock
     from storage import Database
     from storage.migrate import upgrade
 

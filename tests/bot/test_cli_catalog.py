@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from flows.catalogue import load_catalogue
+from flows.data.catalogue import load_catalogue
 from tests.kit import ROOT, territory
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bot.console import ConsoleSender, read_event
-from flows.events import BUTTON, TEXT, Button, Event, Reply
+from flows.engine.events import BUTTON, TEXT, Button, Event, Reply
 
 
 def card(title: str, *labels: str) -> Reply:

@@ -22,10 +22,10 @@ from sqlalchemy import select
 
 from bot.delivery import Delivery
 from bot.email_sender import EmailSender, SmtpSettings, SmtpUrlError
-from flows import advisors
-from flows.clock import FixedClock
-from flows.opening_hours import seed_agenda
-from flows.turn import reply_payload
+from flows.advisors import advisors
+from flows.data.opening_hours import seed_agenda
+from flows.engine.turn import reply_payload
+from flows.rules.clock import FixedClock
 from storage import Database
 from storage.appointments import NOSHOW
 from storage.handoffs import Handoff
@@ -281,7 +281,7 @@ def test_smtp_url_is_read_and_never_shows_its_password() -> None:
 
 
 async def _queue_mail(db: Database, now: dt.datetime, to: str = NADIA_EMAIL) -> int:
-    from flows.events import Reply
+    from flows.engine.events import Reply
 
     async with db.transaction() as uow:
         return await uow.outbox.add(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.telegram_sender import ChatPacer, TelegramSender
-from flows.events import Button, Document, Reply
+from flows.engine.events import Button, Document, Reply
 from storage.outbox import CANCELLED, FAILED, NUDGE, SENT, OutboxMessage
 from tests.bot.fake_telegram import FakeTelegram, TgUser, running_bot, wait_handled
 from tests.kit import ScriptedNlu

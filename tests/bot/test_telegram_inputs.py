@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from flows.media import ANSWERS, DEFAULT, PRIVATE_ONLY
+from flows.engine.media import ANSWERS, DEFAULT, PRIVATE_ONLY
 from storage.inbox import DONE, InboxUpdate
 from storage.outbox import OutboxMessage
 from storage.people import Person

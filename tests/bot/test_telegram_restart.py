@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from flows.media import TROUBLE
+from flows.engine.media import TROUBLE
 from storage import Database
 from storage.inbox import DONE, FAILED, PENDING, InboxUpdate
 from storage.migrate import upgrade
@@ -97,7 +97,7 @@ async def test_a_failing_update_is_retried_then_set_aside_kindly(fake: FakeTeleg
 
 async def test_the_same_update_handled_twice_at_once_has_one_effect(db: Database) -> None:
     """Two processes (or a replay and a redelivery) on the same recorded update: only one handles it."""
-    from flows.events import COMMAND, Event, PersonRef
+    from flows.engine.events import COMMAND, Event, PersonRef
     from tests.kit import make_harness
 
     harness = make_harness(db)

@@ -25,7 +25,7 @@ from bot.telegram_updates import (
     is_emoji_only,
     translate,
 )
-from flows.events import BUTTON, COMMAND, MEDIA, TEXT
+from flows.engine.events import BUTTON, COMMAND, MEDIA, TEXT
 
 USER = {"id": 7, "is_bot": False, "first_name": "Inès"}
 PRIVATE = {"id": 7, "type": "private", "first_name": "Inès"}

@@ -9,11 +9,11 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from flows import booking
-from flows.events import Reply
-from flows.opening_hours import read_agenda_file, seed_agenda
-from flows.privacy import system_turn
-from flows.script import INTENT_HANDLERS
+from flows.booking import booking
+from flows.data.opening_hours import read_agenda_file, seed_agenda
+from flows.engine.events import Reply
+from flows.engine.script import INTENT_HANDLERS
+from flows.privacy.privacy import system_turn
 from storage import Database
 from storage.appointments import EXCUSED, UNKNOWN
 from tests.kit import Chat, Harness, make_harness

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows import agenda
-from flows.opening_hours import seed_agenda
-from flows.slots import Slot, in_part_of_day
+from flows.data.opening_hours import seed_agenda
+from flows.rules import agenda
+from flows.rules.slots import Slot, in_part_of_day
 from nlu.embedded import EmbeddedBackend
 from storage import Database
 from tests.flows.test_booking import AGENDA, FIRST_FOUR, NOW, onboarded

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.events import Reply
-from flows.script import INTENT_HANDLERS, Next
-from flows.turn import Turn
+from flows.engine.events import Reply
+from flows.engine.script import INTENT_HANDLERS, Next
+from flows.engine.turn import Turn
 from nlu.embedded import EmbeddedBackend
 from storage import Database
 from tests.flows.test_suggestions import labels, onboard

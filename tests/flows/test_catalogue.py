@@ -10,8 +10,7 @@ import pytest
 import yaml
 from data_inclusion.schema import v1 as di
 
-from flows import fields
-from flows.catalogue import (
+from flows.data.catalogue import (
     LEVELS,
     SECTEURS,
     SITUATIONS,
@@ -23,6 +22,7 @@ from flows.catalogue import (
     load_catalogue,
     short_ref,
 )
+from flows.onboarding import fields
 from nlu.entities import SECTEURS as NLU_SECTEURS
 from tests.kit import ROOT, data_catalogue, territory
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from flows.events import MEDIA, Event
+from flows.engine.events import MEDIA, Event
 from storage import Database
 from tests.kit import Chat, Harness, make_harness
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.events import TEXT, Event
-from flows.reminders import KIND_RESCHEDULE
+from flows.engine.events import TEXT, Event
+from flows.nudges.reminders import KIND_RESCHEDULE
 from storage import Database
 from storage.handoffs import ASKED, BOOKED, CLOSED, DISTRESS, LOST, OPEN, Handoff, HandoffMessage
 from tests.flows.test_handoff_kit import (

@@ -13,9 +13,9 @@ from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
 from bot.delivery import Delivery, SendError
-from flows import advisors
-from flows.buttons import ButtonSigner, advisor_subject
-from flows.events import Reply
+from flows.advisors import advisors
+from flows.engine.buttons import ButtonSigner, advisor_subject
+from flows.engine.events import Reply
 from storage import Database
 from storage.handoffs import Handoff
 from storage.migrate import downgrade, upgrade
@@ -217,7 +217,7 @@ async def test_help_and_unknown_commands_for_an_advisor(sqlite_db: Database, tmp
 
 async def test_advisor_commands_are_not_in_the_young_peoples_menu_or_help() -> None:
     from bot.telegram_commands import COMMANDS
-    from flows.script import COMMAND_DESCRIPTIONS, COMMAND_HANDLERS
+    from flows.engine.script import COMMAND_DESCRIPTIONS, COMMAND_HANDLERS
 
     for name in advisors.COMMANDS:
         assert name in ("start", "aide") or name not in COMMAND_HANDLERS

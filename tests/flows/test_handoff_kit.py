@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.delivery import Delivery
-from flows.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
-from flows.opening_hours import seed_agenda
+from flows.data.opening_hours import seed_agenda
+from flows.engine.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
 from storage import Database
 from storage.appointments import NOSHOW, SEEN
 from storage.outbox import OutboxMessage

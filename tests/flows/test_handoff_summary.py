@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.handoff_summary import TELEGRAM_LIMIT, Summary, for_email, for_telegram, gather, telegram_footer
+from flows.handoff.summary import TELEGRAM_LIMIT, Summary, for_email, for_telegram, gather, telegram_footer
 from storage import Database
 from storage.handoffs import Handoff
 from tests.flows.test_handoff_kit import NADIA, make, realistic, texts_to

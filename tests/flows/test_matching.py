@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from flows.catalogue import LEVELS, SECTEURS, TOPICS, Offer, Training, offer_of
-from flows.matching import Profile, Request, has_suggestions, score, suggest, why_not
-from flows.territory import OUTSIDE
+from flows.data.catalogue import LEVELS, SECTEURS, TOPICS, Offer, Training, offer_of
+from flows.data.territory import OUTSIDE
+from flows.suggestions.matching import Profile, Request, has_suggestions, score, suggest, why_not
 from tests.kit import data_catalogue, territory
 
 TODAY = dt.date(2026, 12, 1)

@@ -1,4 +1,4 @@
-"""Inactivity nudges (flows/nudges.py), with a frozen clock: onboarding abandoned (1 day, 3 days, then
+"""Inactivity nudges (flows/nudges/nudges.py), with a frozen clock: onboarding abandoned (1 day, 3 days, then
 stop), silent for 7 days, only to inactive people (checked again at delivery), at humane hours, at most
 ``max_per_week``, rotating words with the first name; /rappels, "stop", an advisor's pause, the CLI."""
 
@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows import agenda, booking, nudges
-from flows.events import Button, Reply
-from flows.nudges import DueNudge, due_nudge, pause_nudges, resume_nudges, run_planning
-from flows.opening_hours import seed_agenda
-from flows.privacy import system_turn
-from flows.settings import ConversationSettings, NudgeSettings
+from flows.booking import booking
+from flows.data.opening_hours import seed_agenda
+from flows.engine.events import Button, Reply
+from flows.engine.settings import ConversationSettings, NudgeSettings
+from flows.nudges import nudges
+from flows.nudges.nudges import DueNudge, due_nudge, pause_nudges, resume_nudges, run_planning
+from flows.privacy.privacy import system_turn
+from flows.rules import agenda
 from storage import Database
 from storage.appointments import BOOKED, SEEN
 from storage.nudges import NudgeLog
@@ -401,7 +403,7 @@ async def test_voir_des_idees_under_a_nudge(harness: Harness) -> None:
     await plan_at(harness, NOW + dt.timedelta(days=7, minutes=5))
     [message] = await deliver_at(harness, NOW + dt.timedelta(days=7, minutes=6))
     replies = await chat.tap(buttons_of(message)["Voir des idées"])
-    assert replies, "the ideas (flows/suggestions.py) answer"
+    assert replies, "the ideas (flows/suggestions/suggestions.py) answer"
 
 
 async def test_an_advisor_pauses_the_nudges_of_one_person(harness: Harness) -> None:

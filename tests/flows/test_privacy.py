@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from flows.privacy import notice
-from flows.script import COMMAND_DESCRIPTIONS, ERASURE_HOOKS
-from flows.settings import ConversationSettings, PrivacySettings, RetentionSettings
-from flows.turn import Turn
+from flows.engine.script import COMMAND_DESCRIPTIONS, ERASURE_HOOKS
+from flows.engine.settings import ConversationSettings, PrivacySettings, RetentionSettings
+from flows.engine.turn import Turn
+from flows.privacy.privacy import notice
 from storage import Database
 from tests.kit import Chat, Harness, make_harness
 from tests.privacy_kit import inbox_chat, onboard, scan

@@ -1,4 +1,4 @@
-"""Humane hours (flows/quiet_hours.py): 20:00-09:00, Sundays and public holidays are quiet; a message
+"""Humane hours (flows/rules/quiet_hours.py): 20:00-09:00, Sundays and public holidays are quiet; a message
 due then moves to the next allowed time, in local wall-clock time, across both changes of the clocks."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.quiet_hours import QuietHours, is_public_holiday
-from flows.settings import ConversationSettings, QuietHoursSettings
+from flows.engine.settings import ConversationSettings, QuietHoursSettings
+from flows.rules.quiet_hours import QuietHours, is_public_holiday
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT = QuietHours.of(ConversationSettings())

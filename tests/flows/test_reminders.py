@@ -1,4 +1,4 @@
-"""Appointment reminders (flows/reminders.py), with a frozen clock: when they are planned (quiet hours,
+"""Appointment reminders (flows/nudges/reminders.py), with a frozen clock: when they are planned (quiet hours,
 Sundays, public holidays, both changes of the clocks), re-planned on a move, cancelled on a
 cancellation, dropped once the appointment has started; their buttons; the follow-up; and
 "on replanifie ?" after a no-show marked by an advisor."""
@@ -14,13 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from flows import agenda, booking
-from flows.events import Button, Reply
-from flows.opening_hours import seed_agenda
-from flows.privacy import system_turn
-from flows.quiet_hours import QuietHours
-from flows.reminders import H0, J1, J7, Timing, follow_up_timing, reminder_timings
-from flows.settings import ConversationSettings
+from flows.booking import booking
+from flows.data.opening_hours import seed_agenda
+from flows.engine.events import Button, Reply
+from flows.engine.settings import ConversationSettings
+from flows.nudges.reminders import H0, J1, J7, Timing, follow_up_timing, reminder_timings
+from flows.privacy.privacy import system_turn
+from flows.rules import agenda
+from flows.rules.quiet_hours import QuietHours
 from storage import Database
 from storage.appointments import BOOKED, BY_AGENT, EXCUSED, NOSHOW, SEEN, STATUS_CHANGED, UNKNOWN
 from storage.outbox import CANCELLED, DROPPED, PENDING, SENT, OutboxMessage
@@ -248,7 +249,7 @@ async def test_booking_in_the_chat_plans_the_reminders_with_deterministic_keys(h
         person = await uow.people.find("test", "ines")
         assert appointment is not None and person is not None
         turn = await system_turn(uow, harness.world, person, NOW, key="again")
-        from flows.reminders import plan_reminders
+        from flows.nudges.reminders import plan_reminders
         await plan_reminders(turn, person, appointment)
     assert len(await planned(harness)) == 4
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.datafile import DataFileError
-from flows.opening_hours import read_agenda_file
-from flows.slots import (
+from flows.data.datafile import DataFileError
+from flows.data.opening_hours import read_agenda_file
+from flows.rules.slots import (
     Busy,
     MotifRules,
     Opening,

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from flows.buttons import MAX_BYTES
-from flows.catalogue import Catalogue, Offer
-from flows.events import Reply
-from flows.matching import Profile, why_not
-from flows.script import COMMAND_DESCRIPTIONS, INTENT_HANDLERS, Next
-from flows.suggestions import kind_label
-from flows.turn import Turn
+from flows.data.catalogue import Catalogue, Offer
+from flows.engine.buttons import MAX_BYTES
+from flows.engine.events import Reply
+from flows.engine.script import COMMAND_DESCRIPTIONS, INTENT_HANDLERS, Next
+from flows.engine.turn import Turn
+from flows.suggestions.matching import Profile, why_not
+from flows.suggestions.suggestions import kind_label
 from storage import Database
 from tests.kit import Chat, Harness, data_catalogue, make_harness
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect
 
-from flows import agenda
-from flows.opening_hours import import_agenda, read_agenda_file, seed_agenda
-from flows.slots import Slot
+from flows.data.opening_hours import import_agenda, read_agenda_file, seed_agenda
+from flows.rules import agenda
+from flows.rules.slots import Slot
 from storage import Database
 from storage.appointments import EXCUSED, MOVED, SEEN
 from storage.migrate import downgrade, upgrade
@@ -215,7 +215,7 @@ plages:
         assert await uow.structures.plages(first_day=dt.date(2026, 12, 1), last_day=dt.date(2027, 1, 31),
                                            structure_id="ml-boucle-nord")  # other structures untouched
     path.write_text(path.read_text().replace("rueil-centre", "gennevilliers-centre"), encoding="utf-8")
-    from flows.datafile import DataFileError
+    from flows.data.datafile import DataFileError
 
     with pytest.raises(DataFileError, match=r"line 10 \(plage nadia-rueil\): lieu: 'gennevilliers-centre' belongs"):
         async with db.transaction() as uow:

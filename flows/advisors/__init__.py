@@ -1,0 +1,1 @@
+"""The advisors' commands on Telegram."""

@@ -1,0 +1,1 @@
+"""Booking, moving and cancelling appointments with the mission locale."""

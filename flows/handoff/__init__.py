@@ -1,0 +1,1 @@
+"""Handing over to a person: the summary, the advisors' channel, the crisis path."""

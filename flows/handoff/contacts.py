@@ -1,0 +1,26 @@
+"""The contacts of the missions locales, given to anyone who needs a person (no profile needed)."""
+
+from __future__ import annotations
+
+from flows.data.territory import MissionLocale, Territory
+
+
+def structure_card(structure: MissionLocale) -> str:
+    """Name, phone and hours of one mission locale."""
+    lieu = structure.lieux[0]
+    return (
+        f"{structure.name}\n"
+        f"📍 {lieu.address}\n"
+        f"📞 {structure.phone}\n"
+        f"🕘 Ouvert {structure.opening_hours}."
+    )
+
+
+def all_structures(territory: Territory) -> str:
+    """One line per mission locale with the communes it serves, for someone whose commune is unknown."""
+    lines = []
+    for structure in territory.structures:
+        served = [c.name for c in territory.communes if c.structure == structure.id]
+        shown = ", ".join(served[:3]) + ("…" if len(served) > 3 else "")
+        lines.append(f"• {structure.name} ({shown}) : {structure.phone}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The home menu and /aide."""

@@ -1,0 +1,1 @@
+"""Onboarding: the profile fields, declared once, their questions, and /profil."""

@@ -1,0 +1,1 @@
+"""What we keep and why: consent, /mes_donnees, /supprimer."""

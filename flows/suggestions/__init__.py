@@ -1,0 +1,1 @@
+"""Ideas that fit the person: the matching rules and the cards."""
