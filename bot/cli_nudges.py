@@ -12,7 +12,7 @@ See docs/nudges.md.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -74,21 +74,12 @@ def plan(ctx: typer.Context) -> None:
 @nudges_app.command("status")
 def status(ctx: typer.Context) -> None:
     """How many reminders and nudges are in the outbox, by kind and status."""
-    from sqlalchemy import func, select
 
-    from storage.outbox import APPOINTMENT, NUDGE, OutboxMessage
-
-    async def go() -> list[Any]:
+    async def go() -> list[tuple[str, str, int]]:
         db, _ = await open_world(config_of(ctx))
         try:
             async with db.transaction() as uow:
-                rows = await uow.session.execute(
-                    select(OutboxMessage.kind, OutboxMessage.status, func.count())
-                    .where(OutboxMessage.category.in_([APPOINTMENT, NUDGE]))
-                    .group_by(OutboxMessage.kind, OutboxMessage.status)
-                    .order_by(OutboxMessage.kind, OutboxMessage.status)
-                )
-                return list(rows.all())
+                return await uow.nudges.outbox_counts()
         finally:
             await db.dispose()
 

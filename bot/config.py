@@ -2,7 +2,7 @@
 
 Precedence, highest first: ``TREMPLIN_<SECTION>__<KEY>`` environment variables, then the YAML file
 (``config.yml`` at the root, or ``--config`` / ``TREMPLIN_CONFIG``), then the defaults below. The
-deployment variables of DESIGN.md (``DATABASE_URL``, ``RASA_URL``...) override their settings too.
+deployment variables (``DATABASE_URL``, ``RASA_URL``..., docs/architecture.md) override their settings too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from flows.engine.settings import (
+from flows.rules.settings import (
     BookingSettings,
     ConversationSettings,
     NudgeSettings,

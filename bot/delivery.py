@@ -16,10 +16,10 @@ from typing import Protocol
 
 from flows.engine.events import Reply
 from flows.engine.turn import payload_reply
+from flows.nudges.policy import withhold
 from flows.rules.clock import Clock
 from storage import Database, UnitOfWork
-from storage.outbox import APPOINTMENT, CANCELLED, DROPPED, ESSENTIAL, FAILED, NUDGE, OutboxMessage
-from storage.people import Person
+from storage.outbox import APPOINTMENT, ESSENTIAL, FAILED, NUDGE, OutboxMessage
 
 log = logging.getLogger(__name__)
 Claim = Callable[[UnitOfWork, dt.datetime], Awaitable[list[OutboxMessage]]]
@@ -54,24 +54,6 @@ class _Result:
     error: SendError | None = None
     crashed: str | None = None
     deferred: bool = False  # not tried: an earlier message of the same chat failed, it goes after it
-
-
-def allowed(person: Person | None, category: str) -> bool:
-    """Whether the person still wants (and can receive) a message of this category."""
-    if category == ESSENTIAL:
-        return True
-    if person is None or person.unreachable_at is not None:
-        return False
-    if category == NUDGE:
-        return person.notifications == "all" and not person.nudges_paused
-    if category == APPOINTMENT:
-        return person.notifications in ("all", "appointments")
-    return True
-
-
-def _active_since(person: Person | None, message: OutboxMessage) -> bool:
-    """The person wrote (or pressed a button) after this nudge was planned: it is no longer relevant."""
-    return person is not None and person.last_seen_at > message.created_at
 
 
 async def _own_chat(uow: UnitOfWork, message: OutboxMessage) -> bool:
@@ -197,13 +179,10 @@ class Delivery:
                                                           if r.person_id and r.category != ESSENTIAL})}
         kept = []
         for row in rows:
-            if row.expires_at is not None and row.expires_at <= now:
-                # A reminder whose appointment has started, a nudge whose allowed hours are over.
-                await uow.outbox.mark_final(row.id, DROPPED, "no longer relevant")
-            elif row.category == NUDGE and _active_since(people.get(row.person_id or 0), row):
-                await uow.outbox.mark_final(row.id, DROPPED, "the person was active since it was planned")
-            elif row.person_id is not None and not allowed(people.get(row.person_id), row.category):
-                await uow.outbox.mark_final(row.id, CANCELLED, "the person does not want it")
+            # Whether it may still go is the nudges capability's decision (flows/nudges/policy.py).
+            withheld = withhold(row, people.get(row.person_id) if row.person_id is not None else None, now)
+            if withheld is not None:
+                await uow.outbox.mark_final(row.id, withheld.status, withheld.reason)
             else:
                 kept.append(row)
         return kept

@@ -25,10 +25,10 @@ from flows.data.catalogue import Catalogue
 from flows.data.territory import OUTSIDE, Territory, fold
 from flows.engine.buttons import ButtonSigner
 from flows.engine.events import TEXT, Event, PersonRef, Reply
-from flows.engine.settings import ConversationSettings
 from flows.engine.world import World
-from flows.onboarding.fields import FIELDS
+from flows.profile.fields import FIELDS
 from flows.rules.clock import FixedClock
+from flows.rules.settings import ConversationSettings
 from nlu.training_data import DATA_DIR
 from storage import Database, crypto
 from storage.migrate import upgrade

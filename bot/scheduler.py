@@ -1,6 +1,6 @@
 """Periodic jobs of the bot process: APScheduler 3 (``AsyncIOScheduler``) in the bot's event loop.
 
-The database is the only state (DESIGN.md): jobs are plain ticks in APScheduler's in-memory store, so a
+The database is the only state (docs/architecture.md): jobs are plain ticks in APScheduler's in-memory store, so a
 restart loses nothing. Every job is a coroutine function without arguments; a job still running when
 its next tick comes is skipped quietly rather than run twice side by side, and ``stop()`` lets running
 jobs finish (APScheduler's own shutdown would cancel them halfway).

@@ -1,25 +1,19 @@
 """The command menu young people see next to the text field (``setMyCommands``).
 
-It is the product's menu, kept here as one constant: some commands are answered by modules built
-separately (booking, suggestions, privacy); until one is, the conversation says it does not know it.
+Built from the conversation's registry: each command is declared once, next to its handler, with its
+description and its rank (``on_command(name, description, rank=...)``); /aide lists the same
+(``flows.engine.script.command_menu``), so the two cannot say different things.
 """
 
 from __future__ import annotations
 
 from telegram import Bot, BotCommand
 
+import flows.assistant  # noqa: F401  (importing the assistant registers every command)
+from flows.engine.script import command_menu
+
 # (command, description): the assistant speaks, short French, *tu* (Telegram: 1-32 and 3-256 characters).
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Commencer ou reprendre"),
-    ("profil", "Voir et changer tes réponses"),
-    ("idees", "Des idées de formations et d'emplois"),
-    ("rdv", "Tes rendez-vous à la mission locale"),
-    ("aide", "Ce que je sais faire"),
-    ("rappels", "Choisir tes rappels"),
-    ("confidentialite", "Ce que je garde et pourquoi"),
-    ("mes_donnees", "Tout ce que je sais de toi"),
-    ("supprimer", "Effacer tes données"),
-)
+COMMANDS: tuple[tuple[str, str], ...] = tuple(command_menu())
 
 
 async def register_commands(bot: Bot) -> None:

@@ -13,15 +13,24 @@ from __future__ import annotations
 import functools
 import logging
 import urllib.request
+from typing import cast
 from urllib.parse import urlsplit
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
+
+# A timeout argument: seconds, None (no limit), or BaseRequest.DEFAULT_NONE, PTB's public marker for "not passed"
+# (its class and the ODVInput alias live in telegram._utils, private: typed here without them).
+Timeout = float | None | object
+_NOT_PASSED = type(BaseRequest.DEFAULT_NONE)  # as PTB's own HTTPXRequest, any such marker means "not passed"
+
+
+def _or_default(value: Timeout, default: float | None) -> float | None:
+    """The timeout a call asked for, or this request's own when it passed none."""
+    return default if isinstance(value, _NOT_PASSED) else cast(float | None, value)
 
 
 class AiohttpRequest(BaseRequest):
@@ -65,16 +74,16 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = _or_default(read_timeout, self._read_timeout)
+        connect = _or_default(connect_timeout, self._connect_timeout)
+        pool = _or_default(pool_timeout, self._pool_timeout)
         # aiohttp's `connect` covers the wait for a free connection and the connection itself.
         timeout = aiohttp.ClientTimeout(total=None, connect=None if connect is None or pool is None else connect + pool,
                                         sock_connect=connect, sock_read=read)

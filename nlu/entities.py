@@ -32,7 +32,7 @@ SECTEURS: tuple[str, ...] = (
     "securite", "transport", "proprete", "animation_sport", "industrie", "espaces_verts",
     "beaute_bien_etre", "automobile", "administratif",
 )
-# The profile fields of the onboarding and their values: the app's codes (flows/onboarding/fields.py).
+# The profile fields of the onboarding and their values: the app's codes (flows/profile/fields.py).
 PROFILE_ENTITIES: dict[str, tuple[str, ...]] = {
     "diplome": ("aucun", "brevet", "cap_bep", "bac", "bac_plus_2"),
     "obstacle": ("mobilite", "logement", "sante", "famille", "langue", "argent", "demarches"),

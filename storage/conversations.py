@@ -66,7 +66,7 @@ class Opened:
 
     person: Person
     conversation: ConversationState
-    paused: bool  # an open hand-off holds a pause of the bot for them (flows/handoff/handoff.py reads it then)
+    paused: bool  # an open hand-off holds a pause of the bot for them (flows/handoff/pause.py reads it then)
     agent_id: int | None = None  # the agent registered with the ``agent_telegram_id`` given to ``find``
     inbox_pending: bool | None = None  # the update ``inbox_id`` given to ``find`` waits to be handled
 
@@ -79,7 +79,7 @@ _inbox = InboxUpdate.__table__
 _OPEN = (
     select(Person, *(_table.c[name] for name in _STATE_COLUMNS), _table.c.person_id.label("stored"),
            pause_open(_people.c.id).label("paused"),
-           # "Is the sender a registered advisor?" (flows/advisors/advisors.py), asked at every event: read with the
+           # "Is the sender a registered advisor?" (flows/engine/advisor_turn.py), asked at every event: read with the
            # person rather than in a statement of its own.
            select(_agents.c.id).where(_agents.c.telegram_id == bindparam("agent_telegram_id"))
            .scalar_subquery().label("agent_id"),

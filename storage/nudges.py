@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.appointments import CANCELLED_STATUSES, UNKNOWN, Appointment
 from storage.base import Base, UtcDateTime
-from storage.outbox import CANCELLED, DROPPED, NUDGE, PENDING, OutboxMessage
+from storage.outbox import APPOINTMENT, CANCELLED, DROPPED, NUDGE, PENDING, OutboxMessage
 from storage.people import Person
 
 
@@ -141,6 +141,16 @@ class NudgesRepository:
                 # max() comes back as the raw column value on SQLite (naive UTC): put the zone back.
                 found[int(person_id)] = ends_at if ends_at.tzinfo else ends_at.replace(tzinfo=dt.UTC)
         return found
+
+    async def outbox_counts(self) -> list[tuple[str, str, int]]:
+        """Reminders and nudges in the outbox: (kind, status, how many), by kind then status (counts only)."""
+        rows = await self.session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, func.count())
+            .where(OutboxMessage.category.in_([APPOINTMENT, NUDGE]))
+            .group_by(OutboxMessage.kind, OutboxMessage.status)
+            .order_by(OutboxMessage.kind, OutboxMessage.status)
+        )
+        return [(kind, status, int(count)) for kind, status, count in rows.all()]
 
     async def cancel_if_active(self) -> int:
         """Pending nudges of people who wrote since they were planned: cancelled now (delivery drops them

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.base import Base, UtcDateTime, utcnow
 
-# The answers of the profile, by column; /profil and the export list them in this order.
+# The answers of the profile, by column, in the order of flows/profile/fields.py (a test checks they agree).
 PROFILE_FIELDS = (
     "first_name", "age", "commune", "schooling", "situation", "rsa", "followed_by", "obstacles", "sectors",
 )
@@ -133,10 +133,8 @@ class PeopleRepository:
 
     async def clear_profile(self, person: Person) -> None:
         """Forget every answer of the profile (under 15, or consent withdrawn)."""
-        await self.update(
-            person, first_name=None, age=None, age_given_on=None, commune=None, schooling=None, situation=None,
-            rsa=None, followed_by=None, obstacles=[], sectors=[],
-        )
+        await self.update(person, age_given_on=None, **{name: [] if isinstance(Person.__table__.c[name].type, JSON)
+                                                         else None for name in PROFILE_FIELDS})
 
     async def mark_unreachable(self, person_id: int, now: dt.datetime) -> None:
         """The person blocked the bot: nothing non-essential is planned for them any more."""

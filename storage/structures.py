@@ -184,7 +184,7 @@ class AgentConflict(ValueError):
     """The telegram id and the e-mail given belong to two different agents."""
 
 
-# Looked up at every Telegram event (flows/advisors/advisors.py: is the sender an advisor?): built once, and a
+# Looked up at every Telegram event (flows/engine/advisor_turn.py: is the sender an advisor?): built once, and a
 # plain column, since the answer is almost always "no" (an ORM query costs more even when it finds nothing).
 _AGENT_ID_BY_TELEGRAM_ID = select(Agent.__table__.c.id).where(Agent.__table__.c.telegram_id == bindparam("telegram_id"))
 

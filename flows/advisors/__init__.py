@@ -1,1 +1,1 @@
-"""The advisors' commands on Telegram."""
+"""The advisors' side: what they do (desk, requests, agenda), and their Telegram commands (commands)."""

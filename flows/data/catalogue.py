@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from data_inclusion.schema import v1 as di
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError, model_validator
@@ -37,21 +37,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, V
 from flows.data.datafile import DataFileError, read_yaml, validate_entries
 from flows.data.territory import Territory
 
-# --- The vocabulary shared with the profile (values of flows/onboarding/fields.py) -------------------
-
-LEVELS = ("aucun", "brevet", "cap_bep", "bac", "bac_plus_2")  # lowest first
-TOPICS = ("mobilite", "logement", "sante", "famille", "langue", "argent", "demarches")  # the obstacles
-SECTEURS = (
-    "logistique", "batiment", "hotellerie_restauration", "commerce_vente", "sante_social", "numerique",
-    "securite", "transport", "proprete", "animation_sport", "industrie", "espaces_verts",
-    "beaute_bien_etre", "automobile", "administratif",
-)
-SITUATIONS = ("emploi", "formation", "alternance", "etudes", "en_emploi", "rien")
-KINDS = ("structures", "services", "trainings", "jobs", "programmes")
-# Residence codes meaning "anywhere" in data·inclusion's zone_eligibilite.
-NATIONAL = ("france", "99100")
-# The départements of Île-de-France: the Region funds trainings for residents of all of them.
-ILE_DE_FRANCE = ("75", "77", "78", "91", "92", "93", "94", "95")
+# --- The vocabulary shared with the profile ------------------------------------------------------
+# The codes of flows/profile/fields.py, which this layer cannot import (data is below the profile):
+# declared here once, as the types the data files are checked against; tests/flows/test_catalogue.py and
+# tests/flows/test_declarations.py check that they are the profile's.
 
 Level = Literal["aucun", "brevet", "cap_bep", "bac", "bac_plus_2"]
 Topic = Literal["mobilite", "logement", "sante", "famille", "langue", "argent", "demarches"]
@@ -61,6 +50,15 @@ Secteur = Literal[
     "beaute_bien_etre", "automobile", "administratif",
 ]
 Situation = Literal["emploi", "formation", "alternance", "etudes", "en_emploi", "rien"]
+LEVELS: tuple[str, ...] = get_args(Level)  # lowest first
+TOPICS: tuple[str, ...] = get_args(Topic)  # the obstacles
+SECTEURS: tuple[str, ...] = get_args(Secteur)
+SITUATIONS: tuple[str, ...] = get_args(Situation)
+KINDS = ("structures", "services", "trainings", "jobs", "programmes")
+# Residence codes meaning "anywhere" in data·inclusion's zone_eligibilite.
+NATIONAL = ("france", "99100")
+# The départements of Île-de-France: the Region funds trainings for residents of all of them.
+ILE_DE_FRANCE = ("75", "77", "78", "91", "92", "93", "94", "95")
 
 OUR_ID = r"^[a-z0-9][a-z0-9-]{1,31}$"  # short: it travels in button data (<= 64 bytes with the rest)
 INSEE = r"^\d[\dAB]\d{3}$"

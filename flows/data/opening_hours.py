@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from flows.data.datafile import DataFileError
 from flows.data.territory import Territory
-from flows.engine.settings import clock_time
+from flows.rules.settings import clock_time
 from flows.rules.slots import RRuleError, normalise_rrule
 from storage.db import UnitOfWork
 

@@ -9,18 +9,22 @@ Order of understanding a message:
    "retour" / "passer"; then the global intents (help, talk to an advisor, stop nudges, delete my
    data) when the NLU is sure, unless the message answers the question on screen and asks for nothing;
    then the current question's answer;
-   then any other intent the NLU is sure of; then "tu voulais dire ... ?" from its ranking when it
-   hesitates; and only then "je n'ai pas compris", said differently the second time, with a person
-   offered the third time.
+   then a request the NLU is sure of (the intents offered in "tu voulais dire"); then a fact the question
+   did not want but the profile does (``on_unread``: a first name typed when the hand-off asks the town);
+   then any other intent the NLU is sure of (small talk); then "tu voulais dire ... ?"
+   from its ranking when it hesitates; and only then "je n'ai pas compris", said differently the second
+   time, with a person offered the third time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Collection, Sequence
+from itertools import groupby
 
-from flows.advisors import advisors
+from flows.engine.advisor_turn import STALE, AdvisorTurn, advisor_of, dispatch, telegram_id_of
 from flows.engine.buttons import Action, StepAnswer
 from flows.engine.events import BUTTON, COMMAND, MEDIA, TEXT, Button, Event, Outcome, Reply
 from flows.engine.media import answer_media
@@ -28,6 +32,8 @@ from flows.engine.script import (
     ACTION_HANDLERS,
     COMMAND_HANDLERS,
     INTENT_HANDLERS,
+    INTERCEPTORS,
+    OFFERS,
     STEPS,
     UNREAD_READERS,
     Done,
@@ -42,39 +48,19 @@ from flows.engine.script import (
 )
 from flows.engine.turn import OPTIONS_KEY, Turn, reply_payload
 from flows.engine.world import World
-from flows.handoff import handoff
 from nlu.result import ParseResult
 from nlu.safety import certain_danger, raises_alarm
-from storage.db import Database
-from storage.outbox import FAREWELL, NewReply
+from storage.db import Database, UnitOfWork
+from storage.handoffs import LOST
+from storage.outbox import FAREWELL, NewReply, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# The engine sits below the capabilities that declare these steps: names, checked by tests/flows/test_declarations.py.
 HOME = "home"
+ADVISOR = "advisor"  # the outbox kind of the answers to an advisor
 START = "onboarding.start"
 GLOBAL_INTENTS = ("help", "talk_to_advisor", "stop_nudges", "delete_data")
-# Intents worth offering in "tu voulais dire ... ?" (small talk and bare facts are not).
-OFFERABLE_INTENTS = (
-    "find_job", "find_training", "find_apprenticeship", "financial_aid", "book_appointment",
-    "cancel_appointment", "reschedule_appointment", "my_appointments", "talk_to_advisor", "mission_locale_info",
-    "social_support", "stop_nudges", "delete_data", "help",
-)
-INTENT_LABELS = {
-    "find_job": "Trouver un emploi",
-    "find_training": "Trouver une formation",
-    "find_apprenticeship": "Trouver une alternance",
-    "financial_aid": "Les aides financières",
-    "book_appointment": "Prendre rendez-vous",
-    "cancel_appointment": "Annuler un rendez-vous",
-    "reschedule_appointment": "Changer un rendez-vous",
-    "my_appointments": "Voir mes rendez-vous",
-    "talk_to_advisor": "Parler à quelqu'un",
-    "mission_locale_info": "La mission locale",
-    "social_support": "Une aide (logement, santé…)",
-    "stop_nudges": "Arrêter les rappels",
-    "delete_data": "Effacer mes données",
-    "help": "Savoir ce que tu fais",
-}
 BACK_WORDS = {"retour", "revenir", "precedent", "question precedente", "en arriere"}
 SKIP_WORDS = {"passer", "je passe", "suivant", "passe", "skip"}
 MAX_TEXT = 1000  # what the NLU reads of a very long message
@@ -113,9 +99,10 @@ class Engine:
                 return Outcome(handled_at=now)
             ref = event.person
             # The person (if known), their conversation, and whether the sender is a registered advisor: one
-            # statement. A registered advisor is not a young person: their commands, buttons and replies go
-            # to their desk (flows/advisors/advisors.py). Looked up at every event: a removed advisor is no more one.
-            telegram_id = advisors.telegram_id_of(event)
+            # statement. A registered advisor is not a young person: their commands, buttons and replies run the
+            # handlers registered for advisors (flows/engine/advisor_turn.py). Looked up at every event: a
+            # removed advisor is no more one, and nobody else ever reaches those handlers.
+            telegram_id = telegram_id_of(event)
             found = await uow.conversations.find(ref.channel, ref.external_id, now, agent_telegram_id=telegram_id,
                                                  inbox_id=inbox_id if with_person else None)
             if with_person and inbox_id is not None and not (
@@ -125,8 +112,8 @@ class Engine:
             agent_id = found.agent_id if found is not None else None
             # Known and no agent of that id: no advisor, nothing more to read. Unknown: advisor_of looks.
             maybe_advisor = found is None or agent_id is not None
-            if maybe_advisor and (agent := await advisors.advisor_of(uow, event, agent_id)) is not None:
-                return await advisors.handle(uow, self.world, event, agent, now)
+            if maybe_advisor and (agent := await advisor_of(uow, event, agent_id)) is not None:
+                return await self._for_advisor(AdvisorTurn(uow, self.world, event, agent, now), send_now)
             opened = found or await uow.conversations.create(ref.channel, ref.external_id, ref.chat_id, now)
             if await uow.lock_person(opened.person.id):
                 # Another process may have changed them while we waited for the lock: read them again.
@@ -147,17 +134,9 @@ class Engine:
                 await uow.conversations.save(conversation)
                 await uow.people.save(person)
             kind = FAREWELL if turn.erased else "reply"
-            claimed = event.person.channel in send_now
-            written = await uow.outbox.add_replies(
-                [NewReply(f"{event.key}:{index}", kind, reply_payload(reply, edit_of))
-                 for index, (reply, edit_of) in enumerate(turn.replies)],
-                channel=event.person.channel, chat_id=event.person.chat_id, now=now, person_id=person_id,
-                claimed=claimed,
-            )
-            if claimed:
-                outcome.to_send.extend(written)
-            else:
-                outcome.outbox_ids.extend(message.id for message in written)
+            await _write_replies(uow, event, [NewReply(f"{event.key}:{index}", kind, reply_payload(reply, edit_of))
+                                              for index, (reply, edit_of) in enumerate(turn.replies)],
+                                 person_id=person_id, now=now, send_now=send_now, outcome=outcome)
             outcome.outbox_ids.extend(turn.planned)
             if event.inbox_id is not None:
                 await uow.inbox.mark_done(event.inbox_id, person_id, now)
@@ -169,14 +148,37 @@ class Engine:
         log.debug("event handled: kind=%s replies=%d", event.kind, len(turn.replies))
         return outcome
 
+    @staticmethod
+    async def _for_advisor(a: AdvisorTurn, send_now: Collection[str]) -> Outcome:
+        """A registered advisor's event, in the transaction of ``handle``: their handlers run, their answers go
+        to the same outbox, the update is marked done in the same inbox."""
+        await dispatch(a)
+        event, outcome = a.event, Outcome(ack=a.ack, handled_at=a.now)
+        keyed = [(f"{event.key}:{index}", reply) for index, reply in enumerate(a.replies)]
+        # Each message about a young person carries their id (erased with them): one statement per run.
+        for person_id, run in groupby(keyed, key=lambda item: item[1].person_id):
+            replies = list(run)
+            written = await _write_replies(
+                a.uow, event, [NewReply(key, ADVISOR, reply_payload(r.reply, r.edit_of)) for key, r in replies],
+                person_id=person_id, now=a.now, send_now=send_now, outcome=outcome)
+            ids = {message.key: message.id for message in written}
+            for key, reply in replies:
+                if reply.on_written is not None and key in ids:
+                    await reply.on_written(ids[key])
+        outcome.outbox_ids.extend(a.planned)
+        if event.inbox_id is not None:
+            await a.uow.inbox.mark_done(event.inbox_id, None, a.now)
+        return outcome
+
     # --- Dispatch ---------------------------------------------------------------------------
 
     async def _dispatch(self, t: Turn, outcome: Outcome) -> None:
         event = t.event
         # An advisor has paused the bot for this person (it forwards, silent), or the person replies to
-        # an advisor's message (it goes to them): flows/handoff/handoff.py.
-        if await handoff.before_dispatch(t, outcome):
-            return
+        # an advisor's message (it goes to them): the interceptors registered by flows/handoff/.
+        for intercept in INTERCEPTORS:
+            if await intercept(t, outcome):
+                return
         if event.kind == COMMAND:
             await self._on_command(t)
         elif event.kind == BUTTON:
@@ -214,7 +216,7 @@ class Engine:
         elif isinstance(pressed, Action) and pressed.name in ACTION_HANDLERS:
             await self.apply(t, await ACTION_HANDLERS[pressed.name](t))
         else:
-            outcome.ack = "Ce bouton ne marche plus."
+            outcome.ack = STALE
 
     async def _on_text(self, t: Turn) -> None:
         name = t.conversation.step or HOME
@@ -238,6 +240,10 @@ class Engine:
         if t.sure and t.intent in step.later:
             t.data["later"] = t.intent  # flows/onboarding/questions.py runs it once the questions are done
             await self.apply(t, t.resume(step.later[t.intent]))
+        elif t.sure and t.intent in OFFERS and t.intent in INTENT_HANDLERS:
+            await self.run_intent(t, t.intent)  # a request ("un taf dans la logistique") is done, not noted
+        elif await self._kept_in_passing(t):  # before small talk: "Glodie" may also read as a greeting
+            await self.apply(t, Stay(reask=True))
         elif t.sure and t.intent in INTENT_HANDLERS:
             await self.run_intent(t, t.intent)
         elif candidates := self._hesitations(t.parsed):
@@ -245,18 +251,16 @@ class Engine:
             t.misunderstood = True
             t.say(
                 "Je ne suis pas sûr d'avoir compris. Tu voulais dire… ?",
-                buttons=[t.action(INTENT_LABELS[c], "intent", c) for c in candidates]
+                buttons=[t.action(OFFERS[c], "intent", c) for c in candidates]
                 + [t.action("Non, autre chose", "intent", "none")],
             )
-        elif await self._kept_in_passing(t):
-            await self.apply(t, Stay(reask=True))
         else:
             await self.apply(t, NotUnderstood())
 
     @staticmethod
     async def _kept_in_passing(t: Turn) -> bool:
         """A fact the question on screen did not want (a first name at the hand-off's question of the
-        town) is still a fact: the readers registered with ``on_unread`` keep it."""
+        town) is still a fact: the readers registered with ``on_unread`` keep it (none reads a request)."""
         kept = False
         for read in UNREAD_READERS:
             kept = await read(t) or kept
@@ -286,12 +290,14 @@ class Engine:
         return not (step is not None and step.understands is not None and step.understands(t))
 
     def _hesitations(self, parsed: ParseResult | None) -> list[str]:
+        """The intents to offer in "Tu voulais dire… ?": those declared with an offer (``on_intent(offer=)``)
+        among the NLU's three best guesses, in its order."""
         if parsed is None:
             return []
         ranking = parsed.intent_ranking or (parsed.intent,)
         return [
             i.name for i in ranking[:3]
-            if i.name in OFFERABLE_INTENTS and i.name in INTENT_HANDLERS and i.confidence >= 0.15
+            if i.name in OFFERS and i.name in INTENT_HANDLERS and i.confidence >= 0.15
         ][:3]
 
     async def run_intent(self, t: Turn, intent: str) -> None:
@@ -397,7 +403,7 @@ class Engine:
             t.say(
                 "Tu veux parler à une personne de la mission locale ?",
                 # "lost": the hand-off's summary tells the advisor the bot did not understand.
-                buttons=[t.action("Oui, à quelqu'un", "handoff", handoff.LOST),
+                buttons=[t.action("Oui, à quelqu'un", "handoff", LOST),
                          t.action("Non, on continue", "resume")],
             )
             return
@@ -412,3 +418,17 @@ class Engine:
             return
         t.say("Je n'ai pas compris.")
         await self.ask(t, name)
+
+
+async def _write_replies(uow: UnitOfWork, event: Event, replies: list[NewReply], *, person_id: int | None,
+                         now: dt.datetime, send_now: Collection[str], outcome: Outcome) -> list[OutboxMessage]:
+    """Write the answers to ``event`` in its chat's outbox: already taken for delivery when the caller sends them
+    right after the commit (``send_now``), in ``Outcome.to_send``; otherwise pending, in ``Outcome.outbox_ids``."""
+    claimed = event.person.channel in send_now
+    written = await uow.outbox.add_replies(replies, channel=event.person.channel, chat_id=event.person.chat_id,
+                                           now=now, person_id=person_id, claimed=claimed)
+    if claimed:
+        outcome.to_send.extend(written)
+    else:
+        outcome.outbox_ids.extend(message.id for message in written)
+    return written

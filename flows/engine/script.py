@@ -3,7 +3,7 @@ and action buttons. Capability modules register theirs at import time; ``flows.e
 
 A step is a question (``ask``) and what to do with the answer (``answer``)::
 
-    commune = Step("onboarding.commune", back="onboarding.age")
+    commune = Step("onboarding.commune", back=age.name)
 
     @commune.ask
     async def _(t: Turn) -> Question:
@@ -12,16 +12,21 @@ A step is a question (``ask``) and what to do with the answer (``answer``)::
     @commune.answer
     async def _(t: Turn) -> Next:
         ...
-        return t.goto("onboarding.schooling", say="Noté.")
+        return t.goto(schooling.name, say="Noté.")
+
+A step is named by its object (``age.name``); where only a string will do (a cycle between capabilities, the
+engine, which sits below them), tests/flows/test_declarations.py checks that it names a registered step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from flows.engine.advisor_turn import AdvisorTurn
+    from flows.engine.events import Outcome
     from flows.engine.turn import Turn
 
 
@@ -143,17 +148,35 @@ class Step:
 
 STEPS: dict[str, Step] = {}
 INTENT_HANDLERS: dict[str, HandlerFn] = {}
+# The intents offered in "Tu voulais dire… ?" when the NLU hesitates, and their button label (``on_intent(offer=)``).
+OFFERS: dict[str, str] = {}
 COMMAND_HANDLERS: dict[str, HandlerFn] = {}
 ACTION_HANDLERS: dict[str, HandlerFn] = {}
+# The young people's command menu, listed by /aide and published to Telegram (``command_menu``).
 COMMAND_DESCRIPTIONS: dict[str, str] = {}
+COMMAND_RANKS: dict[str, int] = {}  # each described command's place in that menu, smallest first
 # Run before a person's data is erased (cancel their appointments, tell the structure...).
 ERASURE_HOOKS: list[Callable[[Turn], Awaitable[None]]] = []
+# Run before anything else for a young person's event; True when one of them handled it (a person has taken
+# over the conversation: flows/handoff/).
+INTERCEPTORS: list[Callable[[Turn, Outcome], Awaitable[bool]]] = []
 # Read a message that the question on screen did not understand; True when they kept something of it.
 UNREAD_READERS: list[Callable[[Turn], Awaitable[bool]]] = []
 
+# The advisors' side (flows/engine/advisor_turn.py): tables of their own, run only once the engine has checked
+# that the sender is a registered advisor, so that a young person's /jeunes is an unknown command like any other.
+AdvisorHandlerFn = Callable[["AdvisorTurn"], Awaitable[None]]
+ADVISOR_COMMAND_HANDLERS: dict[str, AdvisorHandlerFn] = {}
+ADVISOR_COMMAND_DESCRIPTIONS: dict[str, str] = {}
+ADVISOR_ACTION_HANDLERS: dict[str, AdvisorHandlerFn] = {}
+# What an advisor writes that is neither a command nor a button (a reply to a card, a photo...).
+ADVISOR_MESSAGE_HANDLERS: list[AdvisorHandlerFn] = []
 
-def _register(table: dict[str, HandlerFn], kind: str, names: tuple[str, ...]) -> Callable[[HandlerFn], HandlerFn]:
-    def decorate(fn: HandlerFn) -> HandlerFn:
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def _register(table: dict[str, Handler], kind: str, names: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    def decorate(fn: Handler) -> Handler:
         for name in names:
             if name in table:
                 raise ValueError(f"{kind} {name} has two handlers")
@@ -163,16 +186,38 @@ def _register(table: dict[str, HandlerFn], kind: str, names: tuple[str, ...]) ->
     return decorate
 
 
-def on_intent(*names: str) -> Callable[[HandlerFn], HandlerFn]:
-    """Register the handler of one or more intents (free text understood by the NLU)."""
+def on_intent(*names: str, offer: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
+    """Register the handler of one or more intents (free text understood by the NLU).
+
+    ``offer``: the label of the intent's button in "Tu voulais dire… ?" (one intent per declaration; without
+    it the intent is never offered: small talk, bare facts).
+    """
+    if offer is not None:
+        if len(names) != 1:
+            raise ValueError(f"intents {', '.join(names)}: an offer labels one intent, declare them one by one")
+        if names[0] in OFFERS:
+            raise ValueError(f"intent {names[0]} is offered twice")
+        OFFERS[names[0]] = offer
     return _register(INTENT_HANDLERS, "intent", names)
 
 
-def on_command(name: str, description: str | None = None) -> Callable[[HandlerFn], HandlerFn]:
-    """Register a /command; with a description it appears in the Telegram command menu."""
-    if description:
+def on_command(name: str, description: str | None = None, *, rank: int | None = None
+               ) -> Callable[[HandlerFn], HandlerFn]:
+    """Register a /command; with a description and its ``rank`` it is in the young people's menu (/aide and
+    Telegram's, ``command_menu``)."""
+    if (description is None) != (rank is None):
+        raise ValueError(f"command {name}: a description goes with its rank in the menu")
+    if description is not None and rank is not None:
+        if rank in COMMAND_RANKS.values():
+            raise ValueError(f"command {name}: rank {rank} is already taken")
         COMMAND_DESCRIPTIONS[name] = description
+        COMMAND_RANKS[name] = rank
     return _register(COMMAND_HANDLERS, "command", (name,))
+
+
+def command_menu() -> list[tuple[str, str]]:
+    """The young people's commands and what they do, in the menu's order: what /aide lists and Telegram shows."""
+    return sorted(COMMAND_DESCRIPTIONS.items(), key=lambda item: COMMAND_RANKS[item[0]])
 
 
 def on_action(name: str) -> Callable[[HandlerFn], HandlerFn]:
@@ -186,9 +231,33 @@ def on_erasure(fn: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaita
     return fn
 
 
+def intercepts(fn: Callable[[Turn, Outcome], Awaitable[bool]]) -> Callable[[Turn, Outcome], Awaitable[bool]]:
+    """Register a function that sees every young person's event first and may handle it alone."""
+    INTERCEPTORS.append(fn)
+    return fn
+
+
 def on_unread(fn: Callable[[Turn], Awaitable[bool]]) -> Callable[[Turn], Awaitable[bool]]:
     """Register a reader of the messages no question understood (a fact given in passing)."""
     UNREAD_READERS.append(fn)
+    return fn
+
+
+def on_advisor_command(name: str, description: str | None = None) -> Callable[[AdvisorHandlerFn], AdvisorHandlerFn]:
+    """Register an advisor's /command; with a description it is listed in their /aide."""
+    if description:
+        ADVISOR_COMMAND_DESCRIPTIONS[name] = description
+    return _register(ADVISOR_COMMAND_HANDLERS, "advisor command", (name,))
+
+
+def on_advisor_action(name: str) -> Callable[[AdvisorHandlerFn], AdvisorHandlerFn]:
+    """Register the handler of an advisor's button (``a.<name>.<argument>``, signed for the advisor)."""
+    return _register(ADVISOR_ACTION_HANDLERS, "advisor action", (name,))
+
+
+def on_advisor_message(fn: AdvisorHandlerFn) -> AdvisorHandlerFn:
+    """Register a handler of what an advisor writes or sends that is neither a command nor a button."""
+    ADVISOR_MESSAGE_HANDLERS.append(fn)
     return fn
 
 

@@ -49,7 +49,7 @@ class Turn:
         self.now = now
         self.pressed = pressed
         # Whether an advisor has paused the bot for the person, when the engine read it with them
-        # (None: not known, flows/handoff/handoff.py looks it up).
+        # (None: not known, flows/handoff/pause.py looks it up).
         self.paused = paused
         self.replies: list[tuple[Reply, str | None]] = []  # (reply, id of a message to edit instead)
         self.ack: str | None = None

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 from flows.data.catalogue import Catalogue
 from flows.data.territory import Territory
 from flows.engine.buttons import ButtonSigner
-from flows.engine.settings import ConversationSettings
 from flows.rules.clock import Clock
+from flows.rules.settings import ConversationSettings
 from nlu.result import ParseResult
 
 

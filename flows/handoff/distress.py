@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows.engine.script import Next, on_intent
 from flows.engine.turn import Turn
-from flows.handoff import handoff
+from flows.handoff.asking import raise_urgent
 
 NUMBERS = (
     "• 112 ou 17 : urgence, police, tout de suite\n"
@@ -21,10 +21,10 @@ async def distress(t: Turn) -> Next:
     """Say the numbers now; the question in progress waits (asking it now would be deaf).
 
     Then the advisors get an URGENT hand-off, flagged first everywhere, and the person is told in a
-    third message (flows/handoff/handoff.py). Even before consent: a life may be at stake (their words are
+    third message (flows/handoff/asking.py). Even before consent: a life may be at stake (their words are
     only quoted to the advisors once they agreed to keep them).
     """
     t.say("Je suis là. Ce que tu vis compte. Si tu es en danger maintenant, appelle le 112.")
     t.say(f"Ces numéros répondent tout de suite :\n{NUMBERS}")
-    await handoff.raise_urgent(t)
+    await raise_urgent(t)
     return t.stay()

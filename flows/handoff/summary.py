@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from flows.data.territory import OUTSIDE
 from flows.engine.world import World
-from flows.onboarding.fields import SECTORS as SECTOR_OPTIONS
-from flows.onboarding.fields import label as answer_label
+from flows.profile.fields import SECTORS as SECTOR_OPTIONS
+from flows.profile.fields import label as answer_label
 from flows.rules import agenda
-from flows.rules.formatting import DAYS, clock, join, when
+from flows.rules.formatting import clock, compact_when, join, when
 from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment
 from storage.db import UnitOfWork
 from storage.handoffs import ASKED, BOOKED, DISTRESS, LOST, Handoff
@@ -36,7 +36,6 @@ QUOTE_LIMIT = 280  # one quote of the young person, in characters
 WORDS_SHOWN = 5  # their last messages quoted
 SMALL_TALK = {"greet", "goodbye", "thanks", "affirm", "deny", "inform"}
 NOT_SAID = "pas dit"
-SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 # The profile's codes in words an advisor reads (third person; the young person's own buttons say "je").
 SITUATIONS = {
@@ -116,7 +115,7 @@ def short_moment(moment: dt.datetime, now: dt.datetime, tz: ZoneInfo) -> str:
         return f"aujourd'hui {clock(local)}"
     if local.date() == today - dt.timedelta(days=1):
         return f"hier {clock(local)}"
-    return f"{DAYS[local.weekday()][:3]}. {local.day} {SHORT_MONTHS[local.month - 1]} {clock(local)}"
+    return compact_when(local, tz)
 
 
 def commune_words(world: World, person: Person) -> str:

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from flows.engine.script import COMMAND_DESCRIPTIONS, Next, on_command, on_intent
+from flows.data.contacts import all_structures, structure_card
+from flows.engine.script import Next, command_menu, on_command, on_intent
 from flows.engine.turn import Turn
-from flows.handoff.contacts import all_structures, structure_card
 
 
-@on_intent("help")
-@on_command("aide", "Ce que je sais faire")
+@on_intent("help", offer="Savoir ce que tu fais")
+@on_command("aide", "Ce que je sais faire", rank=50)
 async def help_(t: Turn) -> Next:
     """What the assistant does, and the commands; then back to the question in progress."""
     t.say(
         "Je suis Tremplin, un robot du Département. Je t'aide à trouver une formation, un emploi "
         "ou une aide. Je prends aussi tes rendez-vous avec la mission locale."
     )
-    commands = "\n".join(f"/{name} : {text}" for name, text in COMMAND_DESCRIPTIONS.items())
+    # The same list as the Telegram menu (bot/telegram_commands.py): the commands declared with a description.
+    commands = "\n".join(f"/{name} : {text}" for name, text in command_menu())
     t.say(f"Tu peux m'écrire normalement, ou utiliser ces commandes :\n{commands}")
     return t.resume()
 
 
-@on_intent("mission_locale_info")
+@on_intent("mission_locale_info", offer="La mission locale")
 async def mission_locale_info(t: Turn) -> Next:
     """What a mission locale is, and the one that serves the person (or all of them)."""
     t.say(

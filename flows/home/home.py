@@ -67,7 +67,7 @@ async def resume(t: Turn) -> Next:
 async def greet(t: Turn) -> Next:
     """Hello back, then the question in progress."""
     name = f" {t.person.first_name}" if t.person.first_name else ""
-    if t.conversation.step not in (None, "home"):
+    if t.conversation.step not in (None, home.name):
         return t.resume(f"Re-bonjour{name} ! On reprend là où on s'était arrêtés.")
     return t.resume(f"Salut{name} !")
 
@@ -75,7 +75,7 @@ async def greet(t: Turn) -> Next:
 @on_intent("thanks")
 async def thanks(t: Turn) -> Next:
     """You're welcome."""
-    return t.resume("Avec plaisir !") if t.conversation.step not in (None, "home") else t.done("Avec plaisir !")
+    return t.resume("Avec plaisir !") if t.conversation.step not in (None, home.name) else t.done("Avec plaisir !")
 
 
 @on_intent("goodbye")

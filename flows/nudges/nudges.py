@@ -18,8 +18,9 @@ The script, as the young person lives it:
 
 Planning is a periodic job (``run_planning``, bot/scheduler.py), one process at a time on PostgreSQL.
 Each nudge is an outbox row with the deterministic key ``nudge:<person>:<rule>:<anchor day>`` and a
-line in the nudge log (storage/nudges.py), so that a nudge is planned once, by one process, ever. At
-delivery (bot/delivery.py) a nudge to someone who wrote since it was planned is dropped.
+line in the nudge log (storage/nudges.py), so that a nudge is planned once, by one process, ever. What
+may still go when it comes due (the person's choice, a nudge to someone who wrote since it was planned
+is dropped) is decided in flows/nudges/policy.py, which delivery applies.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from flows.engine.script import (
     on_command,
     on_intent,
 )
-from flows.engine.settings import NudgeSettings
 from flows.engine.turn import Turn
 from flows.engine.world import World
+from flows.nudges.policy import ALL, APPOINTMENTS, NONE
 from flows.nudges.reminders import plan_message
 from flows.rules.quiet_hours import QuietHours
+from flows.rules.settings import NudgeSettings
 from storage.db import Database, UnitOfWork
 from storage.outbox import NUDGE
 from storage.people import Person
@@ -60,8 +62,6 @@ CATCH_UP = dt.timedelta(days=1)  # a rule whose time passed longer ago is not pl
 RACE_MARGIN = dt.timedelta(minutes=5)
 WEEK = dt.timedelta(days=7)
 PAGE = 200  # people looked at per transaction
-
-ALL, APPOINTMENTS, NONE = "all", "appointments", "none"  # people.notifications
 
 ONBOARDING_TEXTS = (
     "Salut{name} ! On n'a pas fini de faire connaissance. On reprend ? Ça prend deux minutes.",
@@ -282,7 +282,7 @@ def _enter(t: Turn, step: str) -> Next:
     return t.call(step)
 
 
-@on_command("rappels", "Choisir tes rappels")
+@on_command("rappels", "Choisir tes rappels", rank=60)
 async def reminders_command(t: Turn) -> Next:
     """/rappels: what the assistant may send of its own accord."""
     return _enter(t, choose.name)
@@ -309,7 +309,7 @@ async def _(t: Turn) -> Next:
     return t.done(CHOSEN[choice])
 
 
-@on_intent("stop_nudges")
+@on_intent("stop_nudges", offer="Arrêter les rappels")
 async def stop_nudges(t: Turn) -> Next:
     """"stop", "arrête de m'écrire": nothing of the assistant's own accord any more, at once."""
     await set_notifications(t.uow, t.person, NONE)

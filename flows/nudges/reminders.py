@@ -12,7 +12,8 @@ quiet hours by flows/rules/quiet_hours.py; the rules are in docs/nudges.md):
 3. the same morning at ``same_day_at`` (08:30, so 09:00 once the quiet hours end): "C'est
    aujourd'hui !", dropped when it could not arrive an hour before the start (the day before said it);
 4. each with "Je viens" / "Je ne peux plus" (the booking's cancellation: status ``excused``, the place
-   freed, the .ics removed) / "Changer l'heure" (the booking's move);
+   freed, the .ics removed) / "Changer l'heure" (the booking's move), run by name as the booking's
+   action buttons (this module never imports the booking);
 5. ``follow_up_after_hours`` (2 h) after the end: "Comment s'est passé ton rendez-vous ?";
 6. an advisor marks a no-show: the same day (or the next allowed morning), "Tu n'as pas pu venir ?
    Ça arrive. On replanifie ?" with fresh times of the same motif at the same lieu.
@@ -20,7 +21,8 @@ quiet hours by flows/rules/quiet_hours.py; the rules are in docs/nudges.md):
 Every message is an outbox row (category ``appointment``) carrying the appointment's id, with a key
 built from the appointment's id and ``sequence``: ``rmd:<id>:<sequence>:<j7|j1|h0|after|noshow>``.
 Two processes planning the same thing write one row; a move bumps the sequence, and
-``flows.booking.booking.appointment_changed`` cancels the old rows before these new ones are planned. Each row
+``flows.booking.changes.appointment_changed`` cancels the old rows before emitting ``APPOINTMENT_CHANGED``,
+which plans these new ones (``on_appointment_changed``). Each row
 expires at the end of its allowed window and never later than the start: a reminder missed while the
 bot was down is sent if there is still time, otherwise dropped.
 """
@@ -32,13 +34,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flows.engine.events import Button, Reply
-from flows.engine.script import INTENT_HANDLERS, ActionButton, Next, on_action
-from flows.engine.settings import ConversationSettings
+from flows.engine.reactions import APPOINTMENT_CHANGED, AppointmentChange, reacts_to
+from flows.engine.script import ACTION_HANDLERS, INTENT_HANDLERS, ActionButton, Next, on_action
 from flows.engine.turn import Turn, reply_payload
 from flows.engine.world import World
 from flows.rules import agenda
-from flows.rules.formatting import DAYS, clock, when
+from flows.rules.formatting import clock, short_when, when
 from flows.rules.quiet_hours import QuietHours, local_moment
+from flows.rules.settings import ConversationSettings
 from storage.appointments import (
     BOOKED,
     BY_YOUNG,
@@ -59,7 +62,8 @@ MIN_LEAD = dt.timedelta(hours=1)  # a reminder later than this before the start 
 JUST_SAID = dt.timedelta(hours=2)  # the booking's confirmation said it all: no reminder this soon after it
 CONFIRMED = "confirmed"  # history line of "Je viens" (read by the advisors)
 SLOTS_OFFERED = 3
-SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+# The booking's action buttons that the reminders' buttons run (by name: flows/booking registers them).
+BOOKING_CANCEL, BOOKING_MOVE, BOOKING_AGAIN = "rdv_cancel", "rdv_move", "rdv_again"
 
 
 # --- When (pure) --------------------------------------------------------------------------------
@@ -169,9 +173,11 @@ async def _queue(t: Turn, person: Person, appointment: Appointment, timing: Timi
     return message_id
 
 
-async def on_appointment_changed(t: Turn, appointment: Appointment, change: str) -> None:
-    """What follows a booking, a move or a status change (called by ``flows.booking.booking.appointment_changed``,
+@reacts_to(APPOINTMENT_CHANGED)
+async def on_appointment_changed(t: Turn, changed: AppointmentChange) -> None:
+    """What follows a booking, a move or a status change (emitted by ``flows.booking.changes.appointment_changed``,
     in the same transaction, after it has cancelled what was planned about the old time)."""
+    appointment, change = changed.appointment, changed.kind
     if appointment.person_id is None:
         return
     person = t.person if t.person.id == appointment.person_id else await t.uow.people.get(appointment.person_id)
@@ -230,7 +236,7 @@ async def _fresh_times(t: Turn, appointment: Appointment, *, since: dt.datetime)
     if not slots:
         return ("On replanifie ? Écris-moi quand tu veux, on trouvera une date.",
                 [ActionButton("Prendre rendez-vous", "rmd_more", str(appointment.id))])
-    buttons = [ActionButton(slot_label(s.starts_at, t.world.settings), "rmd_slot",
+    buttons = [ActionButton(short_when(s.starts_at, t.world.settings.tz), "rmd_slot",
                             f"{appointment.id}:{int(s.starts_at.timestamp()) // 60}") for s in slots]
     buttons += [ActionButton("Autres dates", "rmd_more", str(appointment.id)),
                 ActionButton("Plus tard", "rmd_later", str(appointment.id))]
@@ -245,13 +251,6 @@ def reminder_buttons(appointment: Appointment) -> list[ActionButton]:
     argument = str(appointment.id)
     return [ActionButton("Je viens", "rmd_yes", argument), ActionButton("Je ne peux plus", "rmd_no", argument),
             ActionButton("Changer l'heure", "rmd_move", argument)]
-
-
-def slot_label(starts_at: dt.datetime, settings: ConversationSettings) -> str:
-    """"mardi 3 déc. 14 h" (as the booking's buttons say it)."""
-    local = starts_at.astimezone(settings.tz)
-    number = "1er" if local.day == 1 else str(local.day)
-    return f"{DAYS[local.weekday()]} {number} {SHORT_MONTHS[local.month - 1]} {clock(local)}"
 
 
 def spoken_from(starts_at: dt.datetime, said_on: dt.datetime, tz: dt.tzinfo) -> str:
@@ -291,12 +290,9 @@ async def _mine(t: Turn, argument: str) -> Appointment | None:
     return appointment if appointment is not None and appointment.person_id == t.person.id else None
 
 
-def _enter(t: Turn, step: str) -> Next:
-    """Go to a booking question; from the middle of another script, come back to it afterwards."""
-    current = t.conversation.step
-    if current in (None, "home") or current.startswith("booking."):
-        return t.goto(step)
-    return t.call(step)
+async def _booking_action(t: Turn, name: str) -> Next:
+    """The booking's action button ``name``, with this button's argument (the appointment's id first)."""
+    return await ACTION_HANDLERS[name](t)
 
 
 @on_action("rmd_yes")
@@ -319,17 +315,13 @@ async def coming(t: Turn) -> Next:
 @on_action("rmd_no")
 async def cannot_come(t: Turn) -> Next:
     """"Je ne peux plus": the booking's cancellation (confirmation, limits, .ics), place freed."""
-    from flows.booking.booking import start_cancel
-
-    return await start_cancel(t, t.argument)
+    return await _booking_action(t, BOOKING_CANCEL)
 
 
 @on_action("rmd_move")
 async def change_time(t: Turn) -> Next:
     """"Changer l'heure": the booking's move (new times at the same lieu, limits)."""
-    from flows.booking.booking import start_move
-
-    return await start_move(t, t.argument)
+    return await _booking_action(t, BOOKING_MOVE)
 
 
 @on_action("rmd_after")
@@ -355,33 +347,14 @@ async def how_it_went(t: Turn) -> Next:
 
 @on_action("rmd_slot")
 async def take_time(t: Turn) -> Next:
-    """A time offered by "on replanifie ?": the booking's confirmation ("Je réserve ?"), re-checked there."""
-    from flows.booking import booking
-
-    appointment = await _mine(t, t.argument)
-    minutes = t.argument.partition(":")[2]
-    if appointment is None or not minutes.isdigit():
-        return t.resume("Je ne trouve pas ce rendez-vous. Tape /rdv pour en prendre un.")
-    chosen = dt.datetime.fromtimestamp(int(minutes) * 60, dt.UTC)
-    state = {"lieu": appointment.lieu_id, "motif": appointment.motif_id}
-    t.data[booking.STATE] = state
-    if chosen <= t.now:
-        t.say("Ce créneau est passé. Voici les prochains.")
-        return _enter(t, booking.slots_step.name)
-    state["chosen"] = chosen.isoformat()
-    return _enter(t, booking.confirm_step.name)
+    """A time offered by "on replanifie ?" ("<id>:<minutes>"): the booking's confirmation ("Je réserve ?")."""
+    return await _booking_action(t, BOOKING_AGAIN)
 
 
 @on_action("rmd_more")
 async def other_times(t: Turn) -> Next:
-    """"Autres dates": the booking's choice of times, same lieu and motif as the missed appointment."""
-    from flows.booking import booking
-
-    appointment = await _mine(t, t.argument)
-    if appointment is None:
-        return await booking.start_booking(t, check_existing=False)
-    t.data[booking.STATE] = {"lieu": appointment.lieu_id, "motif": appointment.motif_id}
-    return _enter(t, booking.slots_step.name)
+    """"Autres dates" ("<id>"): the booking's choice of times, same lieu and motif as the missed appointment."""
+    return await _booking_action(t, BOOKING_AGAIN)
 
 
 @on_action("rmd_later")

@@ -14,10 +14,11 @@ import logging
 
 from flows.engine.events import Document, Event, PersonRef
 from flows.engine.script import ERASURE_HOOKS, Next, Option, Question, Step, on_action, on_command, on_intent
-from flows.engine.settings import ConversationSettings
 from flows.engine.turn import Turn
 from flows.engine.world import World
+from flows.profile.description import commune_name, describe
 from flows.rules.formatting import day, months
+from flows.rules.settings import ConversationSettings
 from storage.db import UnitOfWork
 from storage.people import Person
 
@@ -73,7 +74,7 @@ def notice_before_consent(settings: ConversationSettings) -> tuple[str, str]:
     return kept, f"{who} Tu pourras tout voir ou tout effacer quand tu veux : /{NOTICE_COMMAND}."
 
 
-@on_command(NOTICE_COMMAND, "Ce que je garde et pourquoi")
+@on_command(NOTICE_COMMAND, "Ce que je garde et pourquoi", rank=70)
 async def show_notice(t: Turn) -> Next:
     """The notice; the last message offers to see or erase the data, or to go on."""
     kept, who, rights = notice(t.world.settings)
@@ -90,7 +91,7 @@ async def show_notice(t: Turn) -> Next:
 # --- Access -------------------------------------------------------------------------------------
 
 
-@on_command("mes_donnees", "Tout ce que je sais de toi")
+@on_command("mes_donnees", "Tout ce que je sais de toi", rank=80)
 async def my_data(t: Turn) -> Next:
     """Everything held about the person: a readable summary, and all of it in a JSON file."""
     exported = await t.uow.personal_data.export(t.person.id) or {"person": {}, "tables": {}}
@@ -129,9 +130,6 @@ def export_document(settings: ConversationSettings, exported: dict, now: dt.date
 
 
 def _profile_lines(t: Turn) -> str:
-    # Imported here: flows.onboarding.profile imports flows.onboarding.questions, which imports this module.
-    from flows.onboarding.profile import commune_name, describe
-
     return describe(t.person, commune_name(t))
 
 
@@ -153,8 +151,8 @@ def _summary(t: Turn, exported: dict) -> str:
 # --- Erasure ------------------------------------------------------------------------------------
 
 
-@on_intent("delete_data")
-@on_command("supprimer", "Effacer tes données")
+@on_intent("delete_data", offer="Effacer mes données")
+@on_command("supprimer", "Effacer tes données", rank=90)
 async def ask_erasure(t: Turn) -> Next:
     """Ask to confirm first: erasing cannot be undone."""
     return t.call(confirm_erasure.name)

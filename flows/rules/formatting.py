@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
+SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 
 def clock(moment: dt.datetime | dt.time) -> str:
@@ -33,6 +34,24 @@ def when(moment: dt.datetime, tz: ZoneInfo, *, today: dt.date | None = None) -> 
     """"mardi 3 décembre à 14 h", in the given time zone."""
     local = moment.astimezone(tz)
     return f"{day(local, today=today)} à {clock(local)}"
+
+
+def short_day(moment: dt.date | dt.datetime) -> str:
+    """"3 déc.", "1er déc."."""
+    date = moment.date() if isinstance(moment, dt.datetime) else moment
+    return f"{'1er' if date.day == 1 else date.day} {SHORT_MONTHS[date.month - 1]}"
+
+
+def short_when(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """"mardi 3 déc. 14 h", in the given time zone: a time on a button."""
+    local = moment.astimezone(tz)
+    return f"{DAYS[local.weekday()]} {short_day(local)} {clock(local)}"
+
+
+def compact_when(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """"lun. 30 nov. 18 h", "lun. 1 déc. 18 h" (a plain day number), in the given time zone: a line of a list."""
+    local = moment.astimezone(tz)
+    return f"{DAYS[local.weekday()][:3]}. {local.day} {SHORT_MONTHS[local.month - 1]} {clock(local)}"
 
 
 def join(items: Sequence[str], last: str = "et") -> str:

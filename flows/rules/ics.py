@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from flows.engine.events import Document
-
 PRODID = "-//Departement des Hauts-de-Seine//Tremplin//FR"
 MIME_TYPE = "text/calendar"
 REQUEST, CANCEL = "REQUEST", "CANCEL"
@@ -65,8 +63,7 @@ def calendar(entry: CalendarEntry, method: str = REQUEST) -> bytes:
     return cal.to_ical()
 
 
-def document(entry: CalendarEntry, method: str = REQUEST) -> Document:
-    """The .ics file as a document to send with a message."""
+def filename(entry: CalendarEntry, method: str = REQUEST) -> str:
+    """The name of the .ics file sent with the message ("rendez-vous-2026-12-09.ics")."""
     local_day = entry.starts_at.strftime("%Y-%m-%d")
-    name = f"rendez-vous-{local_day}{'-annule' if method == CANCEL else ''}.ics"
-    return Document(filename=name, content=calendar(entry, method), mime_type=MIME_TYPE)
+    return f"rendez-vous-{local_day}{'-annule' if method == CANCEL else ''}.ics"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from flows.engine.settings import ConversationSettings, QuietHoursSettings
+from flows.rules.settings import ConversationSettings, QuietHoursSettings
 
 MIDNIGHT = dt.time(0, 0)
 MAX_DAYS = 14  # no sensible configuration closes more than this in a row (checked, not assumed)

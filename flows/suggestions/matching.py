@@ -52,16 +52,14 @@ KIND_RANK = {"programme": 0, "training": 1, "job": 2, "service": 3}
 # Between reasons of equal weight, what is about the person comes before places and dates.
 REASON_ORDER = ("target", "topic", "obstacle", "sector", "alternance", "paid", "situation", "level", "same_commune",
                 "neighbour", "mission_locale", "territory", "soon", "later", "all_year", "youth")
+# The phrases below are keyed by the profile's codes (flows/profile/fields.py, where their labels are);
+# tests/flows/test_declarations.py checks that each table covers exactly those codes.
 # The order in which obstacles get their support service: the most urgent first.
 OBSTACLE_ORDER = ("logement", "sante", "famille", "argent", "mobilite", "langue", "demarches")
 
 LEVEL_WORDS = {
     "aucun": "pas de diplôme", "brevet": "le brevet", "cap_bep": "un CAP ou un BEP", "bac": "le bac",
     "bac_plus_2": "un bac+2",
-}
-LEVEL_NAMES = {
-    "aucun": "aucun", "brevet": "le brevet", "cap_bep": "ton CAP ou BEP", "bac": "ton bac",
-    "bac_plus_2": "ton bac+2",
 }
 SECTOR_INTEREST = {  # "Tu t'intéresses ..."
     "logistique": "à la logistique", "batiment": "au bâtiment", "hotellerie_restauration": "à la cuisine",

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,8 +23,10 @@ from sqlalchemy import select
 
 from bot.delivery import Delivery
 from bot.email_sender import EmailSender, SmtpSettings, SmtpUrlError
-from flows.advisors import advisors
+from bot.telegram_updates import ForEngine, translate
 from flows.data.opening_hours import seed_agenda
+from flows.engine.events import Reply
+from flows.engine.script import ADVISOR_ACTION_HANDLERS, ADVISOR_COMMAND_HANDLERS
 from flows.engine.turn import reply_payload
 from flows.rules.clock import FixedClock
 from storage import Database
@@ -104,8 +107,6 @@ async def prepare(database_url: str, tmp_path: Path) -> None:
     try:
         async with db.transaction() as uow:
             world_territory = territory()
-            from zoneinfo import ZoneInfo
-
             await seed_agenda(uow, world_territory, path, ZoneInfo("Europe/Paris"))
             nadia = await uow.structures.upsert_agent(structure_id="ml-nanterre", email=NADIA_EMAIL,
                                                       telegram_id=NADIA.id)
@@ -232,10 +233,10 @@ async def test_handoff_relay_pause_and_a_stranger_through_telegram_and_smtp(
             for row in call.buttons:
                 for button in row:
                     advisor_buttons.append((button["callback_data"], int(call.result["message_id"]), button["text"]))
-        assert {data.split(".")[1] for data, _, _ in advisor_buttons} == set(advisors.ACTIONS)
+        assert {data.split(".")[1] for data, _, _ in advisor_buttons} == set(ADVISOR_ACTION_HANDLERS)
         before = await snapshot(bot)
         heard = fake.reply_count(INES)
-        commands = [name for name in advisors.COMMANDS if name not in ("aide", "start")]
+        commands = [name for name in ADVISOR_COMMAND_HANDLERS if name not in ("aide", "start")]
         sent = []
         for name in commands:
             for text in (f"/{name}", f"/{name} 1", f"/{name} 1 Bonjour c'est la mission locale"):
@@ -281,8 +282,6 @@ def test_smtp_url_is_read_and_never_shows_its_password() -> None:
 
 
 async def _queue_mail(db: Database, now: dt.datetime, to: str = NADIA_EMAIL) -> int:
-    from flows.engine.events import Reply
-
     async with db.transaction() as uow:
         return await uow.outbox.add(
             key=f"mail:{to}:{now.isoformat()}", channel="email", chat_id=to, kind="handoff",
@@ -334,8 +333,6 @@ async def test_4xx_is_tried_again_and_5xx_is_given_up(sqlite_db: Database, smtp:
 
 
 def test_a_telegram_reply_says_which_message_it_answers() -> None:
-    from bot.telegram_updates import ForEngine, translate
-
     fake = FakeTelegram()
     update = fake.message_update(NADIA, text="Bonjour Inès", reply_to_message={
         "message_id": 42, "date": 0, "chat": NADIA.chat, "text": "📩 Demande de contact…"})

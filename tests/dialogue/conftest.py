@@ -18,5 +18,6 @@ def real_nlu(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
 
 
 @pytest.fixture
-def harness(sqlite_db: Database, real_nlu: EmbeddedBackend) -> Harness:
-    return make_harness(sqlite_db, nlu=real_nlu)
+def harness(db: Database, real_nlu: EmbeddedBackend) -> Harness:
+    """The engine with the real NLU, on SQLite and on PostgreSQL (``db``)."""
+    return make_harness(db, nlu=real_nlu)

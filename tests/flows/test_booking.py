@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from flows.booking import booking
+from flows.booking.cancelling import cancel_before_erasure
 from flows.data.opening_hours import read_agenda_file, seed_agenda
 from flows.engine.events import Reply
 from flows.engine.script import INTENT_HANDLERS
@@ -334,7 +334,7 @@ async def test_erasure_cancels_future_appointments_and_tells_the_advisor(harness
                                         payload={"text": "demain"}, due_at=NOW + dt.timedelta(days=1), now=NOW,
                                         person_id=person.id, appointment_id=appointment.id)
         turn = await system_turn(uow, harness.world, person, harness.clock.now(), "erase-test")
-        await booking.cancel_before_erasure(turn)
+        await cancel_before_erasure(turn)
         assert appointment.status == EXCUSED
         history = await uow.appointments.history(appointment.id)
         assert history[-1].note == "données effacées : conseillers prévenus"

@@ -22,7 +22,7 @@ from flows.data.catalogue import (
     load_catalogue,
     short_ref,
 )
-from flows.onboarding import fields
+from flows.profile import fields
 from nlu.entities import SECTEURS as NLU_SECTEURS
 from tests.kit import ROOT, data_catalogue, territory
 

@@ -9,16 +9,30 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.delivery import Delivery, SendError
-from flows.advisors import advisors
+from bot.telegram_commands import COMMANDS
+from flows.advisors import requests
+from flows.advisors.desk import Desk
 from flows.engine.buttons import ButtonSigner, advisor_subject
-from flows.engine.events import Reply
+from flows.engine.events import COMMAND, Event, PersonRef, Reply
+from flows.engine.script import (
+    ADVISOR_ACTION_HANDLERS,
+    ADVISOR_COMMAND_HANDLERS,
+    COMMAND_DESCRIPTIONS,
+    COMMAND_HANDLERS,
+    ActionButton,
+)
 from storage import Database
 from storage.handoffs import Handoff
+from storage.inbox import DONE
 from storage.migrate import downgrade, upgrade
+from storage.models import metadata
 from storage.outbox import OutboxMessage
 from tests.flows.test_handoff_kit import (
     JULIEN,
@@ -70,12 +84,12 @@ async def test_a_non_advisor_trying_every_advisor_command_and_button_gets_the_un
     await nadia.cmd("jeunes")
     buttons = [button_in(h, NADIA, label) for label in
                ("Pause du robot", "Clore la demande", "Venu", "Absent", "Relancer le robot", "Fiche", "Clore")]
-    assert {b.data.split(".")[1] for b, _ in buttons} == set(advisors.ACTIONS)  # every advisor button
+    assert {b.data.split(".")[1] for b, _ in buttons} == set(ADVISOR_ACTION_HANDLERS)  # every advisor button
     summary_id = sent_to(h, NADIA)[0][1]
     before = await state(h)
     young_before = len(sent_to(h, "ines"))
 
-    only_advisors = [name for name in advisors.COMMANDS if name not in ("aide", "start")]  # theirs: the young's
+    only_advisors = [name for name in ADVISOR_COMMAND_HANDLERS if name not in ("aide", "start")]  # theirs: the young's
     assert sorted(only_advisors) == ["dispos", "jeunes", "pause_bot", "pause_relances", "rdv_jour",
                                      "repondre", "reprendre_bot", "reprendre_relances"]
     known = advisor(h, "7309999998")
@@ -92,7 +106,7 @@ async def test_a_non_advisor_trying_every_advisor_command_and_button_gets_the_un
         # Forged for themselves, with an advisor action's name: still a stale button.
         async with h.db.transaction() as uow:
             person = await uow.people.find("telegram", stranger.user)
-        for name in advisors.ACTIONS:
+        for name in ADVISOR_ACTION_HANDLERS:
             forged = h.world.signer.action(person.id, name, str(number))
             assert await stranger.press_data(forged) == []
             assert stranger.last_ack == STALE
@@ -147,6 +161,66 @@ async def test_an_advisor_acts_only_within_their_structure(sqlite_db: Database, 
         assert julien.last_ack == STALE, name
     assert await state(h) == before
     assert not any(text.startswith("👤 Réponse de Julien") for text in texts_to(h, "ines"))
+
+
+async def test_a_young_person_typing_an_advisor_command_is_told_it_is_unknown_and_sees_no_one(
+    sqlite_db: Database, tmp_path: Path,
+) -> None:
+    h = await make(sqlite_db, tmp_path, at=FRIDAY_9_20)
+    await open_request(h)  # Inès's request, open at Nanterre; her appointment today
+    karim = await realistic(h, "karim")  # a young person of the same structure
+    for name in ADVISOR_COMMAND_HANDLERS:
+        if name not in ("aide", "start"):
+            assert [r.text for r in await karim.command(name)] == [UNKNOWN_COMMAND], name
+    assert not any("/jeunes" in r.text for r in await karim.command("aide"))  # the young people's help
+    assert not any("Inès" in text or "n° " in text for text in texts_to(h, "karim"))
+
+
+async def test_an_advisor_update_handled_twice_at_once_has_one_effect(db: Database, tmp_path: Path) -> None:
+    """The advisors' updates go through the engine's inbox like anyone's: a redelivery does nothing twice."""
+    h = await make(db, tmp_path)
+    number = await open_request(h)
+    async with db.transaction() as uow:
+        inbox_id = await uow.inbox.record("telegram", 1, {"update_id": 1}, h.clock.now())
+    event = Event(PersonRef("telegram", NADIA, NADIA), COMMAND, text=f"/repondre {number} Bonjour Inès",
+                  command="repondre", key="tg:1", inbox_id=inbox_id)
+    outcomes = await asyncio.gather(*(h.engine.handle(event, send_now=("telegram",)) for _ in range(2)))
+    # The advisor's answer written already taken for delivery (``send_now``), like a young person's reply.
+    assert sorted(len(o.to_send) for o in outcomes) == [0, 1]
+    [answered] = [o for o in outcomes if o.to_send]
+    assert answered.to_send[0].chat_id == NADIA and answered.to_send[0].payload["text"].startswith("Envoyé à Inès")
+    later = await h.engine.handle(event)  # a third time, later (a replay after a crash): nothing either
+    assert later.to_send == [] and later.outbox_ids == []
+    rows = await _outbox(h)
+    assert len([r for r in rows if r.chat_id == NADIA and r.key.startswith("tg:1")]) == 1
+    assert len([r for r in rows if r.chat_id == "ines" and "Bonjour Inès" in r.payload["text"]]) == 1
+    async with db.transaction() as uow:
+        assert (await uow.inbox.get(inbox_id)).status == DONE
+
+
+async def test_the_advisors_operations_need_no_telegram(sqlite_db: Database, tmp_path: Path) -> None:
+    """What a web desk would do: call the operations with plain arguments, and read their answers."""
+    h = await make(sqlite_db, tmp_path)
+    number = await open_request(h)
+    async with h.db.transaction() as uow:
+        nadia = await uow.structures.agent_by_email("nadia@ml-nanterre.exemple.fr")
+        julien = await uow.structures.agent_by_email("julien@ml-boucle-nord.exemple.fr")
+        desk = Desk(uow, h.world, nadia, h.clock.now(), key="desk:1")
+        listed = await requests.open_requests(desk)
+        sent = await requests.reply(desk, number, "Bonjour Inès, ici Nadia.")
+        again = await requests.reply(desk, number, "Bonjour Inès, ici Nadia.")  # the same action (same key)
+        elsewhere = await requests.reply(Desk(uow, h.world, julien, h.clock.now(), key="desk:2"), number, "Salut")
+    assert listed.said[1].buttons == ((ActionButton("Fiche", "fiche", str(number)),
+                                       ActionButton("Clore", "clore", str(number))),)  # actions, not Telegram data
+    assert listed.said[1].about is not None and listed.said[1].person_id is not None
+    assert sent.said[0].text == f"Envoyé à Inès (n° {number})." and len(sent.planned) == 1
+    assert again.planned == []  # written once
+    assert elsewhere.refused and elsewhere.planned == []
+    assert elsewhere.said[0].text == f"Je ne trouve pas la demande n° {number} dans votre structure. " \
+                                     "Les demandes ouvertes : /jeunes."
+    await h.delivery.deliver(sent.planned)
+    last = texts_to(h, "ines")[-1]
+    assert last.startswith("👤 Réponse de Nadia (") and last.endswith("Bonjour Inès, ici Nadia.")
 
 
 def test_advisor_buttons_are_signed_for_a_subject_no_person_id_can_match() -> None:
@@ -216,10 +290,7 @@ async def test_help_and_unknown_commands_for_an_advisor(sqlite_db: Database, tmp
 
 
 async def test_advisor_commands_are_not_in_the_young_peoples_menu_or_help() -> None:
-    from bot.telegram_commands import COMMANDS
-    from flows.engine.script import COMMAND_DESCRIPTIONS, COMMAND_HANDLERS
-
-    for name in advisors.COMMANDS:
+    for name in ADVISOR_COMMAND_HANDLERS:
         assert name in ("start", "aide") or name not in COMMAND_HANDLERS
         assert name in ("start", "aide") or name not in COMMAND_DESCRIPTIONS
         assert name in ("start", "aide") or name not in dict(COMMANDS)
@@ -275,8 +346,6 @@ async def test_a_403_from_an_advisors_chat_does_not_make_the_young_person_unreac
 
 
 def test_advisors_add_list_remove_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.cli import app
-
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
     runner = CliRunner()
     result = runner.invoke(app, ["advisors", "list"])
@@ -314,11 +383,6 @@ def test_advisors_add_list_remove_on_the_command_line(tmp_path: Path, monkeypatc
 
 
 async def test_the_handoff_migration_goes_up_and_down_and_matches_the_models(database_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from storage.models import metadata
-
     await asyncio.to_thread(upgrade, database_url, "0003")
     await asyncio.to_thread(upgrade, database_url, "0004")
     database = Database(database_url)

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows.booking import booking
+from flows.booking.changes import appointment_changed
 from flows.data.opening_hours import seed_agenda
 from flows.engine.events import Button, Reply
-from flows.engine.settings import ConversationSettings, NudgeSettings
 from flows.nudges import nudges
 from flows.nudges.nudges import DueNudge, due_nudge, pause_nudges, resume_nudges, run_planning
 from flows.privacy.privacy import system_turn
 from flows.rules import agenda
+from flows.rules.settings import ConversationSettings, NudgeSettings
 from storage import Database
 from storage.appointments import BOOKED, SEEN
 from storage.nudges import NudgeLog
@@ -249,7 +249,7 @@ async def book(h: Harness, tmp_path: Path, starts_at: dt.datetime) -> int:
                                         starts_at=starts_at, now=h.clock.now(), tz=h.world.settings.tz)
         assert appointment is not None
         turn = await system_turn(uow, h.world, found, h.clock.now(), key="book")
-        await booking.appointment_changed(turn, appointment, BOOKED, by="young")
+        await appointment_changed(turn, appointment, BOOKED, by="young")
         return appointment.id
 
 
@@ -403,7 +403,7 @@ async def test_voir_des_idees_under_a_nudge(harness: Harness) -> None:
     await plan_at(harness, NOW + dt.timedelta(days=7, minutes=5))
     [message] = await deliver_at(harness, NOW + dt.timedelta(days=7, minutes=6))
     replies = await chat.tap(buttons_of(message)["Voir des idées"])
-    assert replies, "the ideas (flows/suggestions/suggestions.py) answer"
+    assert replies, "the ideas (flows/suggestions/ideas.py) answer"
 
 
 async def test_an_advisor_pauses_the_nudges_of_one_person(harness: Harness) -> None:
@@ -434,13 +434,13 @@ def restore_logging() -> Iterator[None]:
         logging.getLogger(name).setLevel(old)
 
 
-async def test_operator_cli_pauses_and_resumes_one_person(harness: Harness, sqlite_url: str, data_key: str,
+async def test_operator_cli_pauses_and_resumes_one_person(harness: Harness, data_key: str,
                                                          monkeypatch: pytest.MonkeyPatch, restore_logging: None
                                                          ) -> None:
     from bot.cli import app
 
     pid = await person(harness, onboarded=True, seen=NOW)
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", harness.db.url)
     monkeypatch.setenv("TREMPLIN_DATA_KEY", data_key)
     runner = CliRunner()
     result = await asyncio.to_thread(runner.invoke, app, ["nudges", "pause", "--person", str(pid), "--by", "agent:3"])
@@ -459,8 +459,10 @@ async def test_operator_cli_pauses_and_resumes_one_person(harness: Harness, sqli
 
 async def test_the_nudge_log_is_erased_with_the_person(harness: Harness) -> None:
     pid = await person(harness, onboarded=True, seen=NOW)
-    await plan_at(harness, NOW + dt.timedelta(days=7, minutes=5))
+    assert (await plan_at(harness, NOW + dt.timedelta(days=7, minutes=5))).planned == 1
+    [row] = await nudge_rows(harness)
     async with harness.db.transaction() as uow:
+        assert [(n.person_id, n.key) for n in await uow.nudges.for_person(pid)] == [(pid, row.key)]  # to erase
         await uow.personal_data.erase(pid)
         assert list(await uow.session.scalars(select(NudgeLog))) == []
         assert list(await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "nudge"))) == []

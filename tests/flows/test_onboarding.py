@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from flows.profile.fields import FIELDS
 from storage import Database
+from storage.people import PROFILE_FIELDS
 from tests.kit import make_harness
 
 
@@ -63,3 +65,34 @@ async def test_profile_names_each_answer_in_the_words_of_its_question(harness) -
     assert "Diplôme : Aucun diplôme" in chat.last.text
     assert "Accompagnement : Non, personne" in chat.last.text
     assert "Situation : Je cherche un emploi" in chat.last.text
+
+
+async def test_a_request_with_a_name_and_an_age_keeps_both(harness) -> None:  # type: ignore[no-untyped-def]
+    """A booking asked in the first message does not hide the facts said with it (the NLU is sure of the
+    request; the name and the age are still read)."""
+    harness.nlu.learn("jveux un rdv moi c Sami jai 20 ans", "book_appointment", first_name="Sami", age="20")
+    chat = harness.chat()
+    await chat.send("jveux un rdv moi c Sami jai 20 ans")
+    await chat.send("ok")
+    assert "Noté : Sami, 20 ans." in chat.texts
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+
+
+async def test_a_first_name_at_another_flows_question_wins_over_a_greeting(harness) -> None:  # type: ignore[no-untyped-def]
+    """"Glodie" typed when the hand-off asks the town: the NLU may be sure it is a greeting; the profile
+    still misses a first name, so it is kept as one and the town asked again."""
+    harness.nlu.learn("je veux parler a quelqu'un", "talk_to_advisor")
+    harness.nlu.learn("Glodie", "greet")
+    chat = harness.chat()
+    await chat.send("salut")
+    await chat.press("D'accord")
+    await chat.send("je veux parler a quelqu'un")
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+    await chat.send("Glodie")
+    assert "Noté : Glodie." in chat.texts
+    assert chat.last.text.startswith("Tu habites dans quelle ville")
+
+
+def test_the_profile_columns_are_the_declared_fields() -> None:
+    """storage cannot import flows: its list of the profile's columns must follow the declarations."""
+    assert tuple(field.name for field in FIELDS) == PROFILE_FIELDS

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from flows.engine.script import COMMAND_DESCRIPTIONS, ERASURE_HOOKS
-from flows.engine.settings import ConversationSettings, PrivacySettings, RetentionSettings
 from flows.engine.turn import Turn
 from flows.privacy.privacy import notice
+from flows.rules.settings import ConversationSettings, PrivacySettings, RetentionSettings
 from storage import Database
 from tests.kit import Chat, Harness, make_harness
 from tests.privacy_kit import inbox_chat, onboard, scan

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.engine.settings import ConversationSettings, QuietHoursSettings
 from flows.rules.quiet_hours import QuietHours, is_public_holiday
+from flows.rules.settings import ConversationSettings, QuietHoursSettings
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT = QuietHours.of(ConversationSettings())

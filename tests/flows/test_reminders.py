@@ -14,14 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from flows.booking import booking
+from flows.booking.changes import appointment_changed
 from flows.data.opening_hours import seed_agenda
 from flows.engine.events import Button, Reply
-from flows.engine.settings import ConversationSettings
-from flows.nudges.reminders import H0, J1, J7, Timing, follow_up_timing, reminder_timings
+from flows.nudges.reminders import H0, J1, J7, Timing, follow_up_timing, plan_reminders, reminder_timings
 from flows.privacy.privacy import system_turn
 from flows.rules import agenda
 from flows.rules.quiet_hours import QuietHours
+from flows.rules.settings import ConversationSettings
 from storage import Database
 from storage.appointments import BOOKED, BY_AGENT, EXCUSED, NOSHOW, SEEN, STATUS_CHANGED, UNKNOWN
 from storage.outbox import CANCELLED, DROPPED, PENDING, SENT, OutboxMessage
@@ -195,7 +195,7 @@ async def book_at(h: Harness, starts_at: dt.datetime, user: str = "ines") -> int
                                         starts_at=starts_at, now=h.clock.now(), tz=h.world.settings.tz)
         assert appointment is not None, "the slot should be free"
         turn = await system_turn(uow, h.world, person, h.clock.now(), key=f"test:{starts_at.isoformat()}")
-        await booking.appointment_changed(turn, appointment, BOOKED, by="young")
+        await appointment_changed(turn, appointment, BOOKED, by="young")
         return appointment.id
 
 
@@ -249,7 +249,6 @@ async def test_booking_in_the_chat_plans_the_reminders_with_deterministic_keys(h
         person = await uow.people.find("test", "ines")
         assert appointment is not None and person is not None
         turn = await system_turn(uow, harness.world, person, NOW, key="again")
-        from flows.nudges.reminders import plan_reminders
         await plan_reminders(turn, person, appointment)
     assert len(await planned(harness)) == 4
 
@@ -380,7 +379,7 @@ async def mark(h: Harness, appointment_id: int, status: str) -> list[int]:
         previous = appointment.status
         await uow.appointments.set_status(appointment, status, h.clock.now())
         turn = await system_turn(uow, h.world, advisor, h.clock.now(), key=f"mark:{appointment_id}:{status}")
-        await booking.appointment_changed(turn, appointment, STATUS_CHANGED, by=BY_AGENT, previous_status=previous)
+        await appointment_changed(turn, appointment, STATUS_CHANGED, by=BY_AGENT, previous_status=previous)
         return turn.planned
 
 

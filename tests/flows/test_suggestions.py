@@ -12,8 +12,8 @@ from flows.engine.buttons import MAX_BYTES
 from flows.engine.events import Reply
 from flows.engine.script import COMMAND_DESCRIPTIONS, INTENT_HANDLERS, Next
 from flows.engine.turn import Turn
+from flows.suggestions.cards import kind_label
 from flows.suggestions.matching import Profile, why_not
-from flows.suggestions.suggestions import kind_label
 from storage import Database
 from tests.kit import Chat, Harness, data_catalogue, make_harness
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from sqlalchemy import inspect, text
 
 from storage import Database
@@ -186,3 +187,15 @@ async def test_claiming_on_postgresql_skips_rows_locked_by_another_process(pg_ur
     finally:
         await one.dispose()
         await two.dispose()
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+async def test_every_test_gets_a_migrated_database_as_fresh(db: Database, run: str) -> None:
+    """tests/conftest.py: copies of a template (PostgreSQL: emptied and handed out again), never a used one."""
+    async with db.transaction() as uow:
+        assert await uow.outbox.count_by_status() == {}
+        assert await uow.people.find("test", "fresh") is None
+        person = await uow.people.find_or_create("test", "fresh", "fresh", NOW)
+        assert person.id == 1, "identities start again at 1"
+        await uow.outbox.add(key=f"fresh:{run}", channel="test", chat_id="fresh", kind="reply", payload={},
+                             due_at=NOW, now=NOW, person_id=person.id)

@@ -140,8 +140,10 @@ async def test_erasure_reports_what_it_removed_and_leaves_the_session_usable(db:
         assert await uow.people.find("test", MAELYS) is None  # the session no longer returns the erased person
     assert counts["people"] == 1 and counts["message_log"] >= 2 and counts["inbox"] >= 10
     async with db.transaction() as uow:
-        assert await find_traces(uow.session, person_id=person.id, texts=[MAELYS, "Maëlys"]) is not None
+        report = await find_traces(uow.session, person_id=person.id, texts=[MAELYS, "Maëlys"])
         assert await uow.personal_data.export(person.id) is None
+    assert report.traces == []  # the repository's erasure alone (no flow's hook) leaves nothing of her
+    assert report.tables >= len(metadata.tables) and report.values > 0  # it did read what is left (structures...)
 
 
 async def test_the_scan_finds_what_deleting_only_the_profile_leaves(db: Database) -> None:

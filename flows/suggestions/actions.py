@@ -1,0 +1,89 @@
+"""The buttons under a card: "Plus d'infos", "Ça m'intéresse" (kept for the advisor's hand-off summary)
+and "Prendre rendez-vous". They are action buttons: they stay valid later and are idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.data.catalogue import Offer
+from flows.data.contacts import all_structures, structure_card
+from flows.engine.script import INTENT_HANDLERS, Next, on_action
+from flows.engine.turn import Turn
+from flows.suggestions.cards import details
+
+
+def card_buttons(t: Turn, offer: Offer) -> list[Any]:
+    """Under each card."""
+    return [t.action("Plus d'infos", "sg_info", offer.ref), t.action("Ça m'intéresse", "sg_save", offer.ref)]
+
+
+def last_buttons(t: Turn, more: bool) -> list[Any]:
+    """Under the last card of a page: the next ideas (handled by flows.suggestions.ideas), an appointment."""
+    buttons = [t.action("Autre chose", "sg_more")] if more else []
+    return [*buttons, t.action("Prendre rendez-vous", "sg_rdv")]
+
+
+def _offer_pressed(t: Turn) -> Offer | None:
+    catalogue = t.world.catalogue
+    return catalogue.offer(t.argument) if catalogue is not None and t.argument else None
+
+
+@on_action("sg_info")
+async def more_info(t: Turn) -> Next:
+    """"Plus d'infos": the details of one idea, with what to do next."""
+    offer = _offer_pressed(t)
+    if offer is None:
+        t.say("Cette idée n'est plus dans ma liste. Écris /idees pour voir les nouvelles.")
+        return t.stay()
+    return await show_info(t, offer)
+
+
+async def show_info(t: Turn, offer: Offer) -> Next:
+    """The details of one idea, with what to do next."""
+    t.say(details(t, offer), buttons=[t.action("Ça m'intéresse", "sg_save", offer.ref),
+                                      t.action("Prendre rendez-vous", "sg_rdv", offer.ref)])
+    return t.stay()
+
+
+@on_action("sg_save")
+async def save(t: Turn) -> Next:
+    """"Ça m'intéresse": kept for the advisor (once, however many taps)."""
+    offer = _offer_pressed(t)
+    if offer is None:
+        t.say("Cette idée n'est plus dans ma liste. Écris /idees pour voir les nouvelles.")
+        return t.stay()
+    return await save_offer(t, offer)
+
+
+async def save_offer(t: Turn, offer: Offer) -> Next:
+    """Keep an idea for the advisor, once."""
+    if t.person.consent_at is None:
+        t.say("Je ne garde rien sans ton accord. Tu peux en parler directement à ta mission locale.")
+        return t.stay()
+    added = await t.uow.suggestions.save(t.person.id, offer.id, offer.kind, offer.title, t.now)
+    if added:
+        t.ack = "C'est noté"
+        t.say(f"C'est noté : « {offer.title} » t'intéresse. Ton conseiller le verra.",
+              buttons=[t.action("Prendre rendez-vous", "sg_rdv", offer.ref)])
+    else:
+        t.ack = "Déjà noté"
+        t.say(f"C'est déjà noté : « {offer.title} ».")
+    return t.stay()
+
+
+@on_action("sg_rdv")
+async def book_from_card(t: Turn) -> Next:
+    """"Prendre rendez-vous" under a card."""
+    return await book(t)
+
+
+async def book(t: Turn) -> Next:
+    """Book with the mission locale when booking is there; otherwise give its contacts."""
+    handler = INTENT_HANDLERS.get("book_appointment")
+    if handler is not None:
+        return await handler(t)
+    structure = t.world.territory.structure_for(t.person.commune)
+    t.say("Pour un rendez-vous, contacte ta mission locale :")
+    t.say(structure_card(structure) if structure is not None else all_structures(t.world.territory))
+    return t.stay()
