@@ -144,6 +144,9 @@ class InlineSession:
     own and every driver call through a switch back to the event loop: about two thirds of the CPU of a
     short transaction (bench/README.md). Here the session and pysqlite are called directly, as the
     ``InlineConnection`` calls sqlite3: nothing suspends, so nothing needs a greenlet.
+
+    A second session type on purpose (docs/architecture.md): the repository and flow tests run on both
+    backends, and tests/storage/test_sessions.py keeps this class a faithful subset of ``AsyncSession``.
     """
 
     def __init__(self, session: Session) -> None:

@@ -1,17 +1,21 @@
 """Shared fixtures: a data key, and databases on SQLite and on the local PostgreSQL.
 
-Migrating a database runs the whole Alembic chain (about half a second on SQLite, more on PostgreSQL), so
-each backend is migrated once per test session into a template, and every test gets a copy of it: a file
-copied with ``shutil.copy`` on SQLite; on PostgreSQL a database made with ``CREATE DATABASE ... TEMPLATE``,
-emptied after the test and handed to the next one (``PgCopies`` says why). The migrations themselves are
-tested on empty databases (``database_url``, ``pg_url``), up and down.
+Migrating a database runs the whole Alembic chain, so each backend is migrated once per test session into a
+template, and every test gets a copy of it: on SQLite a file copied with ``shutil.copy``; on PostgreSQL a
+database made once with ``CREATE DATABASE ... TEMPLATE`` and emptied after each test for the next one
+(``PgPool`` says why). The migrations themselves are tested on empty databases (``database_url``,
+``pg_url``), up and down.
+
+- both backends (ids ``[sqlite]`` and ``[postgresql]``, the second marked ``postgres``): ``db`` (a migrated
+  ``Database``), ``db_url`` (its URL, for what opens it itself: the bot, the command line), ``database_url``
+  (empty);
+- one backend: ``sqlite_db``, ``sqlite_url`` (an empty file), ``pg_db``, ``pg_url`` (empty).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import shutil
 import sqlite3
@@ -51,7 +55,7 @@ def data_key() -> Iterator[str]:
     yield key
 
 
-# --- PostgreSQL: a database per test, created (from a template or empty) and dropped ----------------
+# --- PostgreSQL: databases made once per session, handed to one test after another -------------------
 
 
 def _pg_database_url(name: str) -> str:
@@ -90,26 +94,31 @@ def pg_template() -> Iterator[str]:
         _in_a_thread(lambda: asyncio.run(_drop_pg_database(url)))
 
 
-class PgCopies:
-    """Copies of the migrated template for the tests of a session, emptied and handed out again.
+class PgPool:
+    """PostgreSQL databases for the tests of a session: each test takes one, and gives it back as it found it.
 
-    ``CREATE DATABASE ... TEMPLATE`` takes 0.15 to 0.3 s here, and ``DROP DATABASE`` forces a checkpoint of
-    the whole server: 0.1 to 1 s while other tests write. Emptying a copy (one transaction of DELETEs, the
-    sequences restarted) takes milliseconds and gives the state of a fresh copy, as the migrations insert no
-    rows. A copy whose schema a test changed, or that cannot be emptied, is dropped rather than reused.
+    ``CREATE DATABASE`` takes 0.15 to 0.3 s here, and ``DROP DATABASE`` forces a checkpoint of the whole
+    server: 0.1 to 1 s while other tests write. So a database is made once (a copy of the migrated template,
+    or an empty one) and put back in its first state after each test, in milliseconds: a migrated copy
+    emptied (DELETE from every table, sequences restarted: the migrations insert no rows), an empty one
+    given a new ``public`` schema. One whose schema a test changed, or that cannot be reset (a transaction
+    left open), is dropped instead; the others are dropped at the end of the session.
     """
 
-    def __init__(self, template: str) -> None:
-        self.template = template
+    def __init__(self, template: str | None = None) -> None:
+        self.template = template  # None: empty databases
         self.made: list[str] = []
         self.free: list[str] = []
         tables = [table.name for table in reversed(metadata.sorted_tables)]  # rows pointing at others first
-        self._empty = "; ".join(
+        self._tables = set(tables) | {"alembic_version"}
+        self._reset = "; ".join(
             [f'DELETE FROM "{name}"' for name in tables]
             + ["SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) FROM pg_sequences"
                " WHERE schemaname = current_schema()"]
-        )
-        self._tables = set(tables) | {"alembic_version"}
+        ) if template else (  # PostgreSQL 15's public schema, as CREATE DATABASE makes it
+            "DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner; "
+            "GRANT USAGE ON SCHEMA public TO PUBLIC")
+        self._head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
     async def take(self) -> str:
         if self.free:
@@ -128,13 +137,10 @@ class PgCopies:
     async def give_back(self, url: str) -> None:
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
         try:
-            await connection.execute("SET lock_timeout = '5s'")  # a transaction left open by the test: drop it
-            tables = {row[0] for row in await connection.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
-            if tables == self._tables and await connection.fetchval("SELECT version_num FROM alembic_version") \
-                    == self.head:
+            await connection.execute("SET lock_timeout = '5s'")
+            if await self._as_made(connection):
                 async with connection.transaction():
-                    await connection.execute(self._empty)
+                    await connection.execute(self._reset)
                 self.free.append(url)
                 return
         except asyncpg.PostgresError:
@@ -144,9 +150,14 @@ class PgCopies:
         self.made.remove(url)
         await _drop_pg_database(url)
 
-    @functools.cached_property
-    def head(self) -> str:
-        return ScriptDirectory.from_config(alembic_config("")).get_current_head() or ""
+    async def _as_made(self, connection: asyncpg.Connection) -> bool:
+        """Whether the test left the schema as it was (only then is a reset enough)."""
+        if self.template is None:
+            return True
+        tables = {row[0] for row in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        return tables == self._tables and await connection.fetchval(
+            "SELECT version_num FROM alembic_version") == self._head
 
     async def drop_all(self) -> None:
         for url in self.made:
@@ -154,40 +165,41 @@ class PgCopies:
 
 
 @pytest.fixture(scope="session")
-def pg_copies(pg_template: str) -> Iterator[PgCopies]:
-    """The session's copies of the PostgreSQL template (dropped at the end of the session)."""
-    copies = PgCopies(pg_template)
-    try:
-        yield copies
-    finally:
-        _in_a_thread(lambda: asyncio.run(copies.drop_all()))
+def pg_migrated(pg_template: str) -> Iterator[PgPool]:
+    """Copies of the migrated PostgreSQL template (dropped at the end of the session)."""
+    pool = PgPool(pg_template)
+    yield pool
+    _in_a_thread(lambda: asyncio.run(pool.drop_all()))
+
+
+@pytest.fixture(scope="session")
+def pg_empty() -> Iterator[PgPool]:
+    """Empty PostgreSQL databases (dropped at the end of the session)."""
+    pool = PgPool()
+    yield pool
+    _in_a_thread(lambda: asyncio.run(pool.drop_all()))
 
 
 @contextlib.asynccontextmanager
-async def _pg_copy(copies: PgCopies) -> AsyncIterator[Database]:
-    url = await copies.take()
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        await copies.give_back(url)
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
-    url = await _create_pg_database()
+async def _taken(pool: PgPool) -> AsyncIterator[str]:
+    url = await pool.take()
     try:
         yield url
     finally:
-        await _drop_pg_database(url)
+        await pool.give_back(url)
 
 
 @pytest.fixture
-async def pg_db(pg_copies: PgCopies) -> AsyncIterator[Database]:
-    """A migrated PostgreSQL database, as fresh: a copy of the session's template (emptied after the test)."""
-    async with _pg_copy(pg_copies) as database:
+async def pg_url(pg_empty: PgPool) -> AsyncIterator[str]:
+    """An empty PostgreSQL database, as fresh."""
+    async with _taken(pg_empty) as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_db(pg_migrated: PgPool) -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database, as fresh (a copy of the session's template)."""
+    async with _taken(pg_migrated) as url, _opened(url) as database:
         yield database
 
 
@@ -204,15 +216,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@contextlib.asynccontextmanager
-async def _sqlite_copy(template: Path, folder: Path) -> AsyncIterator[Database]:
+def _sqlite_copy(template: Path, folder: Path) -> str:
     path = folder / "migrated.db"
     shutil.copy(template, path)
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    try:
-        yield database
-    finally:
-        await database.dispose()
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
@@ -224,11 +231,21 @@ async def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated SQLite database (a copy of the session's template), for tests about SQLite alone."""
-    async with _sqlite_copy(sqlite_template, tmp_path) as database:
+    async with _opened(_sqlite_copy(sqlite_template, tmp_path)) as database:
         yield database
 
 
+@contextlib.asynccontextmanager
+async def _opened(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
 # --- Both backends ---------------------------------------------------------------------------------
+# The templates and pools are asked for inside, not as arguments: a run on SQLite alone never makes PostgreSQL's.
 
 
 @pytest.fixture(params=BACKENDS)
@@ -236,21 +253,24 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     """The same test on SQLite and on PostgreSQL, schema empty (for the migrations' own tests)."""
     if request.param == SQLITE:
         yield f"sqlite+aiosqlite:///{tmp_path}/tremplin.db"
-    else:
-        url = await _create_pg_database()
-        try:
-            yield url
-        finally:
-            await _drop_pg_database(url)
+        return
+    async with _taken(request.getfixturevalue("pg_empty")) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database: the same test on SQLite and on PostgreSQL (each a copy of its template)."""
-    # The templates are asked for here, not as arguments: a run on SQLite alone never creates PostgreSQL's.
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The same test on SQLite and on PostgreSQL: the URL of a migrated database, for what opens it itself
+    (the bot, the command line); as fresh, a copy of the session's template."""
     if request.param == SQLITE:
-        opened = _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
-    else:
-        opened = _pg_copy(request.getfixturevalue("pg_copies"))
-    async with opened as database:
+        yield _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+        return
+    async with _taken(request.getfixturevalue("pg_migrated")) as url:
+        yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database: the same test on SQLite and on PostgreSQL (ids ``[sqlite]``, ``[postgresql]``)."""
+    async with _opened(db_url) as database:
         yield database

@@ -199,3 +199,15 @@ async def test_every_test_gets_a_migrated_database_as_fresh(db: Database, run: s
         assert person.id == 1, "identities start again at 1"
         await uow.outbox.add(key=f"fresh:{run}", channel="test", chat_id="fresh", kind="reply", payload={},
                              due_at=NOW, now=NOW, person_id=person.id)
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+async def test_every_migration_test_gets_an_empty_database(database_url: str, run: str) -> None:
+    """tests/conftest.py: an empty database (PostgreSQL: a new public schema), whatever the test before left."""
+    database = Database(database_url)
+    try:
+        async with database.engine.begin() as connection:
+            assert await connection.run_sync(lambda c: inspect(c).get_table_names()) == []
+            await connection.execute(text(f"CREATE TABLE left_by_{run} (id INTEGER)"))
+    finally:
+        await database.dispose()
