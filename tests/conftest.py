@@ -47,6 +47,15 @@ def _in_a_thread(work: Callable[[], T]) -> T:
         return pool.submit(work).result()
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for a PostgreSQL database by name is marked ``postgres`` too, as the [postgresql]
+    runs of the tests of both backends are: ``-m "not postgres"`` runs without the server."""
+    for item in items:
+        if {"pg_url", "pg_db"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def data_key() -> Iterator[str]:
     """A throwaway encryption key for the whole run (never a real one)."""
