@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Importing a capability registers its steps and handlers: a new capability adds one line here.
+from flows.advisors import commands as advisors  # noqa: F401
 from flows.booking import cancelling, choosing, moving, my_appointments, new_appointment  # noqa: F401
 from flows.engine.engine import Engine
 from flows.engine.world import World
@@ -14,11 +15,6 @@ from flows.onboarding import questions as onboarding  # noqa: F401
 from flows.privacy import privacy  # noqa: F401
 from flows.suggestions import ideas  # noqa: F401
 from storage.db import Database
-
-# isort: split
-# The advisors' commands last: they build on booking and the hand-off, which register their own handlers first
-# (the erasure hooks run in registration order: the booking's notice to the advisors, then the hand-off's).
-from flows.advisors import commands as advisors  # noqa: F401
 
 
 def build_engine(db: Database, world: World) -> Engine:

@@ -29,6 +29,7 @@ import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
 
+from nlu.embedded import EmbeddedBackend
 from storage import Database, crypto
 from storage.migrate import alembic_config, upgrade
 from storage.models import metadata
@@ -283,3 +284,16 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     """A migrated database: the same test on SQLite and on PostgreSQL (ids ``[sqlite]``, ``[postgresql]``)."""
     async with _opened(db_url) as database:
         yield database
+
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded NLU's cache folder for the run (what the CLI tests read too)."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def real_nlu(nlu_cache: Path) -> EmbeddedBackend:
+    """The embedded NLU trained from nlu/data, once for the whole run: every test that reads messages as
+    people write them (tests/dialogue, tests/nlu, the booking and card tests in words) shares it."""
+    return EmbeddedBackend.load(cache_dir=nlu_cache)

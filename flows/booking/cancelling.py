@@ -75,7 +75,7 @@ async def cancel_appointment(t: Turn) -> Next:
 # --- Before a person's data is erased -----------------------------------------------------------
 
 
-@on_erasure
+@on_erasure(order=10)
 async def cancel_before_erasure(t: Turn) -> None:
     """Cancel the person's appointments to come and tell the structure, before their data goes.
 

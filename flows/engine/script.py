@@ -225,10 +225,22 @@ def on_action(name: str) -> Callable[[HandlerFn], HandlerFn]:
     return _register(ACTION_HANDLERS, "action", (name,))
 
 
-def on_erasure(fn: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
-    """Register something to do before a person's data is erased (it runs in the erasure's transaction)."""
-    ERASURE_HOOKS.append(fn)
-    return fn
+ErasureHook = Callable[["Turn"], Awaitable[None]]
+_ERASURE_ORDER: dict[ErasureHook, int] = {}
+
+
+def on_erasure(order: int) -> Callable[[ErasureHook], ErasureHook]:
+    """Register something to do before a person's data is erased (it runs in the erasure's transaction).
+
+    ``order`` says when, lowest first, whatever the order the modules were imported in: the booking's
+    cancellation (10) tells the structure before the hand-off's notice closes the request (20)."""
+    def register(fn: ErasureHook) -> ErasureHook:
+        _ERASURE_ORDER[fn] = order
+        ERASURE_HOOKS.append(fn)
+        ERASURE_HOOKS.sort(key=_ERASURE_ORDER.__getitem__)
+        return fn
+
+    return register
 
 
 def intercepts(fn: Callable[[Turn, Outcome], Awaitable[bool]]) -> Callable[[Turn, Outcome], Awaitable[bool]]:

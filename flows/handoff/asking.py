@@ -179,7 +179,7 @@ async def _(t: Turn) -> Next:
 # --- Before a person's data is erased -------------------------------------------------------------
 
 
-@on_erasure
+@on_erasure(order=20)
 async def close_before_erasure(t: Turn) -> None:
     """Tell the advisors who received an open hand-off that it is closed (without naming the person)."""
     for handoff in await t.uow.handoffs.of_person(t.person.id):

@@ -23,6 +23,12 @@ from flows.data.territory import OUTSIDE
 from flows.engine.world import World
 from flows.profile.fields import SECTORS as SECTOR_OPTIONS
 from flows.profile.fields import label as answer_label
+from flows.profile.values import (
+    FOLLOWED_FOR_ADVISORS,
+    OBSTACLES_FOR_ADVISORS,
+    SCHOOLING_FOR_ADVISORS,
+    SITUATION_FOR_ADVISORS,
+)
 from flows.rules import agenda
 from flows.rules.formatting import clock, compact_when, join, when
 from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment
@@ -37,17 +43,6 @@ WORDS_SHOWN = 5  # their last messages quoted
 SMALL_TALK = {"greet", "goodbye", "thanks", "affirm", "deny", "inform"}
 NOT_SAID = "pas dit"
 
-# The profile's codes in words an advisor reads (third person; the young person's own buttons say "je").
-SITUATIONS = {
-    "emploi": "cherche un emploi", "formation": "cherche une formation", "alternance": "cherche une alternance",
-    "etudes": "en études", "en_emploi": "a un travail", "rien": "rien pour l'instant",
-}
-SCHOOLING = {"aucun": "aucun diplôme", "brevet": "brevet", "cap_bep": "CAP ou BEP", "bac": "bac",
-             "bac_plus_2": "bac+2 ou plus"}
-FOLLOWED = {"mission_locale": "mission locale", "france_travail": "France Travail",
-            "les_deux": "mission locale et France Travail", "aucun": "personne"}
-OBSTACLES = {"mobilite": "mobilité", "logement": "logement", "sante": "santé", "famille": "garde d'enfants",
-             "langue": "lecture, écriture", "argent": "argent", "demarches": "papiers, démarches"}
 HEADLINES = {
     DISTRESS: "🔴 URGENT · message de détresse. Les numéros d'urgence lui ont été donnés.",
     ASKED: "📩 Demande de contact : la personne veut parler à quelqu'un.",
@@ -225,12 +220,12 @@ async def gather(
         first_name=person.first_name or "Prénom non donné",
         age=f"{person.age} ans" if person.age else NOT_SAID,
         commune=commune_words(world, person),
-        situation=SITUATIONS.get(person.situation or "", NOT_SAID),
-        schooling=SCHOOLING.get(person.schooling or "", NOT_SAID),
+        situation=SITUATION_FOR_ADVISORS.get(person.situation or "", NOT_SAID),
+        schooling=SCHOOLING_FOR_ADVISORS.get(person.schooling or "", NOT_SAID),
         rsa=rsa,
-        followed=FOLLOWED.get(person.followed_by or "", NOT_SAID),
+        followed=FOLLOWED_FOR_ADVISORS.get(person.followed_by or "", NOT_SAID),
         advisor=await _current_advisor(uow, person, handoff, now),
-        obstacles=[OBSTACLES.get(o, o) for o in person.obstacles or []],
+        obstacles=[OBSTACLES_FOR_ADVISORS.get(o, o) for o in person.obstacles or []],
         interests=[_sector(s) for s in person.sectors or []],
         saved=saved, next_appointment=nxt, past_appointments=past, booked=booked, quotes=quotes, quotes_note=note,
         answered=answered, paused_by=paused_by, unreachable=person.unreachable_at is not None, tz=tz, now=now,

@@ -78,3 +78,17 @@ def label(options: Sequence[Option], value: str | None) -> str:
     """
     return next((o.label for o in options if o.value == value), value or "")
 RSA_OF_OPTION = {"oui": True, "non": False}  # "nsp" (does not know): None
+
+# The profile's codes in words an advisor reads (third person; the young person's own buttons say "je").
+SITUATION_FOR_ADVISORS = {
+    "emploi": "cherche un emploi", "formation": "cherche une formation", "alternance": "cherche une alternance",
+    "etudes": "en études", "en_emploi": "a un travail", "rien": "rien pour l'instant",
+}
+SCHOOLING_FOR_ADVISORS = {"aucun": "aucun diplôme", "brevet": "brevet", "cap_bep": "CAP ou BEP", "bac": "bac",
+                          "bac_plus_2": "bac+2 ou plus"}
+FOLLOWED_FOR_ADVISORS = {"mission_locale": "mission locale", "france_travail": "France Travail",
+                         "les_deux": "mission locale et France Travail", "aucun": "personne"}
+OBSTACLES_FOR_ADVISORS = {
+    "mobilite": "mobilité", "logement": "logement", "sante": "santé", "famille": "garde d'enfants",
+    "langue": "lecture, écriture", "argent": "argent", "demarches": "papiers, démarches",
+}

@@ -155,11 +155,11 @@ def message_id_of(fake: FakeTelegram, user: TgUser, starts: str) -> int:
 
 
 async def test_handoff_relay_pause_and_a_stranger_through_telegram_and_smtp(
-    fake: FakeTelegram, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, str],
+    fake: FakeTelegram, db_url: str, tmp_path: Path, smtp: tuple[Mailbox, str],
 ) -> None:
     mailbox, smtp_url = smtp
-    await prepare(sqlite_url, tmp_path)
-    async with running_bot(fake, sqlite_url, nlu=scripted(), smtp_url=smtp_url) as bot:
+    await prepare(db_url, tmp_path)
+    async with running_bot(fake, db_url, nlu=scripted(), smtp_url=smtp_url) as bot:
         # 1. The hand-off: the summary on Telegram and by e-mail; Inès told who and when.
         asked = fake.send_text(INES, "je veux parler à un conseiller")
         await wait_handled(bot, asked)
@@ -296,39 +296,39 @@ async def _row(db: Database, outbox_id: int) -> OutboxMessage:
         return await uow.outbox.get(outbox_id)
 
 
-async def test_4xx_is_tried_again_and_5xx_is_given_up(sqlite_db: Database, smtp: tuple[Mailbox, str]) -> None:
+async def test_4xx_is_tried_again_and_5xx_is_given_up(db: Database, smtp: tuple[Mailbox, str]) -> None:
     mailbox, smtp_url = smtp
     clock = FixedClock(dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC))
-    delivery = Delivery(sqlite_db, [EmailSender.from_url(smtp_url)], clock)
+    delivery = Delivery(db, [EmailSender.from_url(smtp_url)], clock)
 
-    first = await _queue_mail(sqlite_db, clock.now())
+    first = await _queue_mail(db, clock.now())
     mailbox.refuse = ["451 4.7.1 Try again later"]
     await delivery.deliver([first])
-    row = await _row(sqlite_db, first)
+    row = await _row(db, first)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "smtp 451")
     clock.advance(minutes=1)
     await delivery.deliver_due()
-    row = await _row(sqlite_db, first)
+    row = await _row(db, first)
     assert row.status == "sent" and row.external_id.startswith("<tremplin.outbox.")
     [mail] = mailbox.messages()
     assert mail["Subject"] == "[Tremplin] essai" and mail["To"] == NADIA_EMAIL
     assert mail.get_body(("html",)).get_content().strip() == "<p>Bonjour &lt;Nadia&gt; &amp; co</p>"
     assert mail.get_body(("plain",)).get_content().strip() == "Bonjour <Nadia> & co"
 
-    second = await _queue_mail(sqlite_db, clock.now(), "inconnu@ml-nanterre.exemple.fr")
+    second = await _queue_mail(db, clock.now(), "inconnu@ml-nanterre.exemple.fr")
     mailbox.refuse = ["550 5.1.1 No such user"]
     await delivery.deliver([second])
-    row = await _row(sqlite_db, second)
+    row = await _row(db, second)
     assert (row.status, row.last_error) == ("failed", "smtp 550")
     assert "inconnu" not in (row.last_error or "")
 
     with contextlib.closing(socket.socket()) as sock:  # a server that is not there: later, not given up
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    down = Delivery(sqlite_db, [EmailSender.from_url(f"smtp://127.0.0.1:{closed}")], clock)
-    third = await _queue_mail(sqlite_db, clock.advance(minutes=1))
+    down = Delivery(db, [EmailSender.from_url(f"smtp://127.0.0.1:{closed}")], clock)
+    third = await _queue_mail(db, clock.advance(minutes=1))
     await down.deliver([third])
-    row = await _row(sqlite_db, third)
+    row = await _row(db, third)
     assert row.status == "pending" and row.last_error == "smtp: ConnectionRefusedError"
 
 

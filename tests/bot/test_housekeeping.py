@@ -85,13 +85,13 @@ async def test_someone_who_came_back_meanwhile_is_not_erased(db: Database) -> No
         assert await uow.people.find("test", OLD) is not None
 
 
-def test_the_job_is_scheduled_every_night(sqlite_db: Database) -> None:
+def test_the_job_is_scheduled_every_night(db: Database) -> None:
     from bot.config import Settings
     from bot.scheduler import Scheduler
 
-    harness = make_harness(sqlite_db)
+    harness = make_harness(db)
     scheduler = Scheduler(Settings())
-    schedule_housekeeping(scheduler, sqlite_db, harness.world)
+    schedule_housekeeping(scheduler, db, harness.world)
     job = scheduler.aps.get_job("housekeeping")
     assert job is not None and "hour='3'" in str(job.trigger) and "minute='30'" in str(job.trigger)
     assert str(HousekeepingReport(ran=False)).startswith("housekeeping skipped")

@@ -48,14 +48,14 @@ def fake() -> Iterator[FakeTelegram]:
 
 @pytest.mark.parametrize("level", ["DEBUG", "INFO"])
 async def test_a_whole_conversation_leaves_nothing_personal_in_the_logs(
-    level: str, fake: FakeTelegram, sqlite_url: str, data_key: str, captured_logs: io.StringIO
+    level: str, fake: FakeTelegram, db_url: str, data_key: str, captured_logs: io.StringIO
 ) -> None:
     setup_logging(level)
     for handler in logging.getLogger().handlers:
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(captured_logs)  # the production handler, formatter and filter; only the stream changes
 
-    async with running_bot(fake, sqlite_url, data_key=data_key) as bot:  # the real NLU
+    async with running_bot(fake, db_url, data_key=data_key) as bot:  # the real NLU
         steps = [
             lambda: fake.command(MAELYS, "start"),
             lambda: fake.press(MAELYS, "D'accord"),

@@ -32,17 +32,17 @@ def gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-async def test_one_message_per_interval_in_a_chat(fake: FakeTelegram, sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu(), telegram={"per_chat_interval_seconds": 0.4}) as bot:
+async def test_one_message_per_interval_in_a_chat(fake: FakeTelegram, db_url: str) -> None:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu(), telegram={"per_chat_interval_seconds": 0.4}) as bot:
         await wait_handled(bot, fake.command(INES, "start"))
         sends = fake.calls_to("sendMessage", INES)
         assert len(sends) == WELCOME
         assert min(gaps([c.at for c in sends])) >= 0.4
 
 
-async def test_overall_rate_is_capped(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_overall_rate_is_capped(fake: FakeTelegram, db_url: str) -> None:
     users = [TgUser(1100 + i) for i in range(4)]
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu(), telegram={"overall_per_second": 4}) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu(), telegram={"overall_per_second": 4}) as bot:
         await wait_handled(bot, *[fake.command(user, "start") for user in users])
         sends = sorted(c.at for c in fake.calls_to("sendMessage"))
         assert len(sends) == 4 * WELCOME
@@ -50,8 +50,8 @@ async def test_overall_rate_is_capped(fake: FakeTelegram, sqlite_url: str) -> No
         assert sends[-1] - sends[0] >= 1.8
 
 
-async def test_429_waits_retry_after_and_keeps_the_order(fake: FakeTelegram, sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+async def test_429_waits_retry_after_and_keeps_the_order(fake: FakeTelegram, db_url: str) -> None:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         fake.fail("sendMessage", chat=INES, status=429, retry_after=1)
         fake.command(INES, "start")
         await fake.wait(lambda: fake.reply_count(INES) == WELCOME, what="the welcome, after the 429")
@@ -76,8 +76,8 @@ async def wait_outbox(bot, statuses: list[str]) -> None:  # type: ignore[no-unty
     raise AssertionError(f"outbox statuses {seen}, expected {statuses}")
 
 
-async def test_403_blocked_marks_unreachable_and_cancels_nudges(fake: FakeTelegram, sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+async def test_403_blocked_marks_unreachable_and_cancels_nudges(fake: FakeTelegram, db_url: str) -> None:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         await wait_handled(bot, fake.command(INES, "start"))
         db = bot.channel.db
         async with db.transaction() as uow:

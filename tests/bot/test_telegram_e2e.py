@@ -34,16 +34,16 @@ async def next_keyboard(fake: FakeTelegram, user: TgUser, after: int | None) -> 
     return fake.last_message_id(user)  # type: ignore[return-value]
 
 
-async def test_start_publishes_the_menu_and_takes_no_webhook(fake: FakeTelegram, sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()):
+async def test_start_publishes_the_menu_and_takes_no_webhook(fake: FakeTelegram, db_url: str) -> None:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()):
         assert [c["command"] for c in fake.commands] == [name for name, _ in COMMANDS]
         assert all(3 <= len(c["description"]) <= 256 for c in fake.commands)
         assert fake.calls_to("deleteWebhook"), "polling needs the webhook removed"
         assert fake.calls_to("getMe")
 
 
-async def test_onboarding_with_buttons(fake: FakeTelegram, sqlite_url: str) -> None:
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+async def test_onboarding_with_buttons(fake: FakeTelegram, db_url: str) -> None:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         fake.command(INES, "start")
         keyboard = await next_keyboard(fake, INES, None)
         assert fake.labels(INES) == ["D'accord", "Non merci", "En savoir plus"]
@@ -105,7 +105,7 @@ async def test_double_tap_and_redelivery_have_no_second_effect(fake: FakeTelegra
         assert sorted(recorded) == [start, first, second], "a redelivered update is recorded once"
 
 
-async def test_one_chat_in_order_and_other_chats_meanwhile(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_one_chat_in_order_and_other_chats_meanwhile(fake: FakeTelegram, db_url: str) -> None:
     import asyncio
 
     class SlowNlu(ScriptedNlu):
@@ -125,7 +125,7 @@ async def test_one_chat_in_order_and_other_chats_meanwhile(fake: FakeTelegram, s
     nlu = SlowNlu()
     nlu.learn("lent", "help")
     nlu.learn("merci", "thanks")
-    async with running_bot(fake, sqlite_url, nlu=nlu) as bot:
+    async with running_bot(fake, db_url, nlu=nlu) as bot:
         for user in (INES, KARIM):
             fake.command(user, "start")
         await fake.wait(lambda: fake.labels(INES) and fake.labels(KARIM), what="both welcomed")

@@ -62,9 +62,9 @@ async def all_inbox(bot: Any) -> list[InboxUpdate]:
         return list((await uow.session.scalars(select(InboxUpdate))).all())
 
 
-async def test_every_odd_message_gets_one_kind_answer(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_every_odd_message_gets_one_kind_answer(fake: FakeTelegram, db_url: str) -> None:
     users = {name: TgUser(2000 + i, "Sam") for i, name in enumerate(MESSAGES)}
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         sent = [fake.send(users[name], **fields) for name, (fields, _) in MESSAGES.items()]
         await wait_handled(bot, *sent)
         for name, (_, answer) in MESSAGES.items():
@@ -72,9 +72,9 @@ async def test_every_odd_message_gets_one_kind_answer(fake: FakeTelegram, sqlite
         assert {row.status for row in await all_inbox(bot)} == {DONE}
 
 
-async def test_edited_message_and_commands_addressed_to_the_bot(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_edited_message_and_commands_addressed_to_the_bot(fake: FakeTelegram, db_url: str) -> None:
     ines = TgUser(3001)
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         start = fake.send_text(ines, f"/start@{fake.bot_username}")
         await wait_handled(bot, start)
         assert "Tremplin" in fake.texts(ines)[0]
@@ -87,9 +87,9 @@ async def test_edited_message_and_commands_addressed_to_the_bot(fake: FakeTelegr
             ANSWERS["edited"], "Je ne connais pas cette commande. Tape /aide pour voir ce que je sais faire."]
 
 
-async def test_unknown_updates_and_foreign_buttons_crash_nothing(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_unknown_updates_and_foreign_buttons_crash_nothing(fake: FakeTelegram, db_url: str) -> None:
     ines = TgUser(3002)
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         ids = [
             fake.push({"message_reaction": {"chat": ines.chat, "message_id": 1, "date": 0, "user": ines.as_json(),
                                             "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}),
@@ -111,10 +111,10 @@ async def test_unknown_updates_and_foreign_buttons_crash_nothing(fake: FakeTeleg
         assert fake.reply_count(ines) > 0
 
 
-async def test_group_chats_get_one_sentence_then_the_bot_leaves(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_group_chats_get_one_sentence_then_the_bot_leaves(fake: FakeTelegram, db_url: str) -> None:
     ines = TgUser(3003)
     group, supergroup, channel = -100, -1001234, -1005678
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         ids = [
             fake.in_group(ines, group, "salut le bot, je cherche un taf"),
             fake.in_group(ines, supergroup, "/start@tremplin_test_bot", kind="supergroup"),

@@ -101,12 +101,12 @@ async def test_sigkill_mid_conversation_loses_nothing(tmp_path: Path, data_key: 
     assert people == [(19, "92050", "cap_bep", "emploi", 0, "mission_locale", 1)] * 3
 
 
-async def test_onboarding_in_free_text_with_the_real_nlu(sqlite_url: str, data_key: str) -> None:
+async def test_onboarding_in_free_text_with_the_real_nlu(db_url: str, data_key: str) -> None:
     karim = TgUser(4100, "Karim")
     said = ("salut", "ok", "moi c'est karim", "j'ai 19 ans", "j'habite à asnieres", "j'ai un cap",
             "je cherche du taf", "non", "personne", "le permis et le logement", "la cuisine")
     with FakeTelegram() as fake:
-        async with running_bot(fake, sqlite_url, data_key=data_key) as bot:
+        async with running_bot(fake, db_url, data_key=data_key) as bot:
             for text in said:
                 await wait_handled(bot, fake.send_text(karim, text))
             texts = fake.texts(karim)

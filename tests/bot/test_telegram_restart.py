@@ -28,12 +28,12 @@ def fake():  # type: ignore[no-untyped-def]
 
 
 async def test_start_handles_recorded_updates_sends_leftovers_and_resumes_after(
-    fake: FakeTelegram, sqlite_url: str
+    fake: FakeTelegram, db_url: str
 ) -> None:
     # The state a kill -9 can leave: an update recorded but not handled, a reply claimed but not
     # confirmed sent, and a reply written but not yet claimed.
-    await asyncio.to_thread(upgrade, sqlite_url)
-    db = Database(sqlite_url)
+    await asyncio.to_thread(upgrade, db_url)
+    db = Database(db_url)
     recorded = fake.message_update(INES, text="/start")
     now = dt.datetime.now(dt.UTC)
     async with db.transaction() as uow:
@@ -46,7 +46,7 @@ async def test_start_handles_recorded_updates_sends_leftovers_and_resumes_after(
         assert (await uow.outbox.get(claimed)).status == SENDING  # type: ignore[union-attr]
     await db.dispose()
 
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
         await wait_handled(bot, recorded["update_id"])
         await fake.wait(lambda: fake.reply_count(KARIM) == 2)
         assert fake.texts(KARIM) == ["Première réponse", "Deuxième réponse"], "in order, without waiting"
@@ -55,14 +55,14 @@ async def test_start_handles_recorded_updates_sends_leftovers_and_resumes_after(
         assert first_poll.params.get("offset") == recorded["update_id"] + 1, "polling resumes after it"
 
 
-async def test_a_failing_update_is_retried_then_set_aside_kindly(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_a_failing_update_is_retried_then_set_aside_kindly(fake: FakeTelegram, db_url: str) -> None:
     class BrokenNlu(ScriptedNlu):
         async def parse(self, text: str, now: object = None):  # type: ignore[no-untyped-def]
             if text == "boum":
                 raise RuntimeError("the NLU fell over")
             return await super().parse(text, now)
 
-    async with running_bot(fake, sqlite_url, nlu=BrokenNlu()) as bot:
+    async with running_bot(fake, db_url, nlu=BrokenNlu()) as bot:
         channel = bot.channel
         channel.retry_after = dt.timedelta(0)  # no waiting between attempts in this test
         update_id = fake.send_text(INES, "boum")

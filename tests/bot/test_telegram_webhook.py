@@ -36,11 +36,11 @@ async def inbox_count(bot) -> int:  # type: ignore[no-untyped-def]
         return int(await uow.session.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
 
 
-async def test_webhook_checks_the_secret_and_answers_after_recording(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_webhook_checks_the_secret_and_answers_after_recording(fake: FakeTelegram, db_url: str) -> None:
     port = free_port()
     settings = {"mode": "webhook", "webhook_port": port, "webhook_path": "/telegram",
                 "webhook_public_url": "https://tremplin.example.fr/telegram"}
-    async with running_bot(fake, sqlite_url, nlu=ScriptedNlu(), telegram=settings, webhook_secret=SECRET) as bot:
+    async with running_bot(fake, db_url, nlu=ScriptedNlu(), telegram=settings, webhook_secret=SECRET) as bot:
         assert fake.webhook == {"url": "https://tremplin.example.fr/telegram", "secret_token": SECRET,
                                 "allowed_updates": ["message", "edited_message", "callback_query", "my_chat_member",
                                                     "channel_post"]}
@@ -70,11 +70,11 @@ async def test_webhook_checks_the_secret_and_answers_after_recording(fake: FakeT
             assert health.status_code == 200 and health.json() == {"status": "ok"}
 
 
-async def test_webhook_mode_needs_a_secret(fake: FakeTelegram, sqlite_url: str) -> None:
+async def test_webhook_mode_needs_a_secret(fake: FakeTelegram, db_url: str) -> None:
     from bot.telegram_app import StartError
 
     with pytest.raises(StartError, match="WEBHOOK_SECRET"):
-        async with running_bot(fake, sqlite_url, nlu=ScriptedNlu(), telegram={"mode": "webhook"}):
+        async with running_bot(fake, db_url, nlu=ScriptedNlu(), telegram={"mode": "webhook"}):
             pass
 
 

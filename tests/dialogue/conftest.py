@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nlu.embedded import EmbeddedBackend
 from storage import Database
 from tests.kit import Harness, make_harness
-
-
-@pytest.fixture(scope="session")
-def real_nlu(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
-    """The embedded backend trained from nlu/data, once for the session."""
-    return EmbeddedBackend.load(cache_dir=Path(tmp_path_factory.mktemp("nlu-cache")))
 
 
 @pytest.fixture

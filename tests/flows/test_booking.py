@@ -50,11 +50,11 @@ FIRST_FOUR = ["mercredi 2 déc. 11 h 15", "jeudi 3 déc. 9 h", "jeudi 3 déc. 9 
 
 
 @pytest.fixture
-async def harness(sqlite_db: Database, tmp_path: Path) -> Harness:
-    h = make_harness(sqlite_db, at=NOW)
+async def harness(db: Database, tmp_path: Path) -> Harness:
+    h = make_harness(db, at=NOW)
     path = tmp_path / "agenda.yml"
     path.write_text(AGENDA, encoding="utf-8")
-    async with sqlite_db.transaction() as uow:
+    async with db.transaction() as uow:
         await seed_agenda(uow, h.world.territory, path, h.world.settings.tz)
     h.nlu.learn("je veux un rdv", "book_appointment")
     return h
@@ -352,9 +352,9 @@ async def test_erasure_cancels_future_appointments_and_tells_the_advisor(harness
 # --- Out of the box, and for the operator -------------------------------------------------------
 
 
-async def test_the_shipped_seed_lets_anyone_book_out_of_the_box(sqlite_db: Database) -> None:
-    h = make_harness(sqlite_db, at=NOW)
-    async with sqlite_db.transaction() as uow:
+async def test_the_shipped_seed_lets_anyone_book_out_of_the_box(db: Database) -> None:
+    h = make_harness(db, at=NOW)
+    async with db.transaction() as uow:
         await seed_agenda(uow, h.world.territory, ROOT / "data/opening_hours.yml", h.world.settings.tz)
     h.nlu.learn("je veux un rdv", "book_appointment")
     chat = await onboarded(h, commune="92002")  # Antony

@@ -35,10 +35,10 @@ plages:
 """
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
-    """The embedded backend trained from nlu/data (cached for the module)."""
-    return EmbeddedBackend.load(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+@pytest.fixture
+def embedded(real_nlu: EmbeddedBackend) -> EmbeddedBackend:
+    """The run's embedded NLU (tests/conftest.py)."""
+    return real_nlu
 
 
 async def _harness(db: Database, embedded: EmbeddedBackend, tmp_path: Path, agenda_text: str) -> Harness:
@@ -51,8 +51,8 @@ async def _harness(db: Database, embedded: EmbeddedBackend, tmp_path: Path, agen
 
 
 @pytest.fixture
-async def harness(sqlite_db: Database, embedded: EmbeddedBackend, tmp_path: Path) -> Harness:
-    return await _harness(sqlite_db, embedded, tmp_path, AGENDA)
+async def harness(db: Database, embedded: EmbeddedBackend, tmp_path: Path) -> Harness:
+    return await _harness(db, embedded, tmp_path, AGENDA)
 
 
 async def booked_next_week(h: Harness) -> Chat:
@@ -168,8 +168,8 @@ async def test_a_time_alone_while_confirming_a_move_keeps_its_day(harness: Harne
 
 
 @pytest.fixture
-async def long_days(sqlite_db: Database, embedded: EmbeddedBackend, tmp_path: Path) -> Harness:
-    return await _harness(sqlite_db, embedded, tmp_path, LONG_DAYS)
+async def long_days(db: Database, embedded: EmbeddedBackend, tmp_path: Path) -> Harness:
+    return await _harness(db, embedded, tmp_path, LONG_DAYS)
 
 
 async def test_the_afternoon_starts_at_13h_and_the_morning_ends_before_noon(long_days: Harness) -> None:

@@ -4,8 +4,6 @@ asks which, with a button for each."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from flows.engine.events import Reply
@@ -24,8 +22,8 @@ LOGISTICS = {"age": "19", "commune": "Nanterre", "schooling": "CAP ou BEP", "sit
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db)
+def harness(db: Database) -> Harness:
+    return make_harness(db)
 
 
 async def three_cards(chat: Chat, **profile: object) -> list[Reply]:
@@ -166,12 +164,6 @@ async def test_booking_a_named_card_books(harness: Harness, monkeypatch: pytest.
 # --- The same, understood by the real NLU -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_nlu(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
-    cache: Path = tmp_path_factory.mktemp("nlu-cache")
-    return EmbeddedBackend.load(cache_dir=cache)
-
-
 @pytest.mark.parametrize(
     ("typed", "expected", "saved"),
     [
@@ -181,9 +173,9 @@ def real_nlu(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedBackend:
     ],
 )
 async def test_with_the_real_nlu_the_right_card_is_opened(
-    sqlite_db: Database, real_nlu: EmbeddedBackend, typed: str, expected: str, saved: bool
+    db: Database, real_nlu: EmbeddedBackend, typed: str, expected: str, saved: bool
 ) -> None:
-    harness = make_harness(sqlite_db, nlu=real_nlu)
+    harness = make_harness(db, nlu=real_nlu)
     chat = harness.chat()
     await three_cards(chat)
     replies = await chat.send(typed)
@@ -194,8 +186,8 @@ async def test_with_the_real_nlu_the_right_card_is_opened(
         assert not replies[0].text.startswith("💡")
 
 
-async def test_with_the_real_nlu_the_trade_names_the_card(sqlite_db: Database, real_nlu: EmbeddedBackend) -> None:
-    harness = make_harness(sqlite_db, nlu=real_nlu)
+async def test_with_the_real_nlu_the_trade_names_the_card(db: Database, real_nlu: EmbeddedBackend) -> None:
+    harness = make_harness(db, nlu=real_nlu)
     chat = harness.chat()
     cards = await three_cards(chat, age="22", commune="Colombes", schooling="Le brevet",
                               situation="Je cherche un emploi", sectors=("Commerce, vente",))

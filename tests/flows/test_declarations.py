@@ -262,8 +262,8 @@ def test_an_offer_labels_one_intent() -> None:
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db)
+def harness(db: Database) -> Harness:
+    return make_harness(db)
 
 
 async def test_the_offers_follow_the_nlu_s_ranking_top_three(harness: Harness) -> None:

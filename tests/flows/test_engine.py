@@ -13,8 +13,8 @@ from tests.kit import Chat, Harness, make_harness
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db)
+def harness(db: Database) -> Harness:
+    return make_harness(db)
 
 
 async def consented(chat: Chat, name: str = "Karim") -> None:

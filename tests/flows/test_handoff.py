@@ -78,25 +78,25 @@ async def test_asking_for_someone_sends_the_summary_to_the_structures_advisors_a
     assert len(await handoffs(h)) == 1 and len(sent_to(h, NADIA)) == 1  # not twice
 
 
-async def test_out_of_hours_the_young_person_is_told_when_someone_is_back(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, at=dt.datetime(2026, 12, 1, 18, 30, tzinfo=dt.UTC))  # 19 h 30, Tuesday
+async def test_out_of_hours_the_young_person_is_told_when_someone_is_back(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, at=dt.datetime(2026, 12, 1, 18, 30, tzinfo=dt.UTC))  # 19 h 30, Tuesday
     chat = await onboarded(h)
     replies = await chat.send("je veux parler à un conseiller")
     assert replies[1].text.startswith("Personne n'est au bureau en ce moment. Retour demain à 9 h.")
 
 
-async def test_the_next_opening_skips_absences_closures_and_public_holidays(sqlite_db: Database, tmp_path: Path
+async def test_the_next_opening_skips_absences_closures_and_public_holidays(db: Database, tmp_path: Path
                                                                           ) -> None:
     # Thursday 24 December 2026, 17 h 30: Thomas's afternoon is over; Friday 25 is Christmas; Monday 28.
-    h = await make(sqlite_db, tmp_path, at=dt.datetime(2026, 12, 24, 16, 30, tzinfo=dt.UTC))
+    h = await make(db, tmp_path, at=dt.datetime(2026, 12, 24, 16, 30, tzinfo=dt.UTC))
     chat = await onboarded(h)
     replies = await chat.send("je veux parler à un conseiller")
     assert "Retour lundi 28 décembre à 9 h." in replies[1].text
 
 
-async def test_without_a_registered_advisor_the_structures_phone_is_given(sqlite_db: Database, tmp_path: Path
+async def test_without_a_registered_advisor_the_structures_phone_is_given(db: Database, tmp_path: Path
                                                                          ) -> None:
-    h = await make(sqlite_db, tmp_path, advisors=False)
+    h = await make(db, tmp_path, advisors=False)
     chat = await onboarded(h)
     replies = await chat.send("je veux parler à un conseiller")
     assert replies[0].text == "Je ne peux pas encore prévenir la Mission locale de Nanterre et des communes voisines " \
@@ -106,8 +106,8 @@ async def test_without_a_registered_advisor_the_structures_phone_is_given(sqlite
     assert handoff.status == OPEN  # kept: the first advisor registered will see it in /jeunes
 
 
-async def test_an_unknown_town_is_asked_first_and_kept(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_an_unknown_town_is_asked_first_and_kept(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = await onboarded(h, commune=None)
     replies = await chat.send("je veux parler à un conseiller")
     assert replies[-1].text == "Tu habites dans quelle ville ? Je préviens la bonne mission locale."
@@ -119,16 +119,16 @@ async def test_an_unknown_town_is_asked_first_and_kept(sqlite_db: Database, tmp_
         assert (await uow.people.find("test", "ines")).commune == "92025"
 
 
-async def test_outside_the_departement_nobody_here_is_bothered(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_outside_the_departement_nobody_here_is_bothered(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = await onboarded(h, commune="hors92")
     replies = await chat.send("je veux parler à un conseiller")
     assert replies[0].text == "Je peux seulement prévenir les missions locales des Hauts-de-Seine."
     assert await handoffs(h) == []
 
 
-async def test_before_consent_nothing_is_sent_and_the_phones_are_given(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_before_consent_nothing_is_sent_and_the_phones_are_given(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = h.chat()
     await chat.send("bonjour")  # the consent question
     replies = await chat.send("je veux parler à un conseiller")
@@ -138,9 +138,9 @@ async def test_before_consent_nothing_is_sent_and_the_phones_are_given(sqlite_db
     assert await handoffs(h) == []
 
 
-async def test_distress_says_the_numbers_first_then_raises_an_urgent_handoff(sqlite_db: Database, tmp_path: Path
+async def test_distress_says_the_numbers_first_then_raises_an_urgent_handoff(db: Database, tmp_path: Path
                                                                             ) -> None:
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")  # an open request, not urgent yet
     replies = await chat.send("j'en peux plus de cette vie")
@@ -159,9 +159,9 @@ async def test_distress_says_the_numbers_first_then_raises_an_urgent_handoff(sql
     assert texts_to(h, THOMAS)[-1].startswith(f"🔴 URGENT · Inès · n° {handoff.id} : nouveau message de détresse.")
 
 
-async def test_distress_before_consent_alerts_every_advisor_without_quoting(sqlite_db: Database, tmp_path: Path
+async def test_distress_before_consent_alerts_every_advisor_without_quoting(db: Database, tmp_path: Path
                                                                            ) -> None:
-    h = await make(sqlite_db, tmp_path, at=dt.datetime(2026, 12, 1, 22, 0, tzinfo=dt.UTC))  # 23 h
+    h = await make(db, tmp_path, at=dt.datetime(2026, 12, 1, 22, 0, tzinfo=dt.UTC))  # 23 h
     chat = h.chat()
     replies = await chat.send("j'en peux plus de cette vie")
     assert "112" in replies[0].text
@@ -184,9 +184,9 @@ async def test_distress_before_consent_alerts_every_advisor_without_quoting(sqli
     assert replies[0].text.startswith(f"Je ne trouve pas la demande n° {handoff.id} dans votre structure.")
 
 
-async def test_three_misunderstandings_offer_a_person_and_the_summary_says_so(sqlite_db: Database, tmp_path: Path
+async def test_three_misunderstandings_offer_a_person_and_the_summary_says_so(db: Database, tmp_path: Path
                                                                              ) -> None:
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     chat = await onboarded(h)
     for text in ("blablabla", "grmbl", "zzzz"):
         await chat.send(text)
@@ -197,8 +197,8 @@ async def test_three_misunderstandings_offer_a_person_and_the_summary_says_so(sq
     assert texts_to(h, NADIA)[0].startswith("📩 Le robot n'a pas compris trois fois")
 
 
-async def test_a_booked_appointment_sends_the_summary_that_prepares_it(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_a_booked_appointment_sends_the_summary_that_prepares_it(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     h.nlu.learn("je veux un rdv", "book_appointment")
     chat = await onboarded(h)
     await chat.send("je veux un rdv")
@@ -219,9 +219,9 @@ async def test_a_booked_appointment_sends_the_summary_that_prepares_it(sqlite_db
     assert texts_to(h, "ines")[-1].endswith("Bonjour Inès, à mercredi !")  # replying still reaches her
 
 
-async def test_a_move_or_a_cancellation_by_the_young_person_is_told_to_the_advisor(sqlite_db: Database,
+async def test_a_move_or_a_cancellation_by_the_young_person_is_told_to_the_advisor(db: Database,
                                                                                     tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     h.nlu.learn("je veux un rdv", "book_appointment")
     chat = await onboarded(h)
     await chat.send("je veux un rdv")
@@ -303,9 +303,9 @@ async def test_relay_both_ways_by_reply_by_command_and_by_button(db: Database, t
 # --- The pause ----------------------------------------------------------------------------------
 
 
-async def test_the_pause_silences_the_bot_forwards_everything_and_then_the_bot_is_back(sqlite_db: Database,
+async def test_the_pause_silences_the_bot_forwards_everything_and_then_the_bot_is_back(db: Database,
                                                                                        tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     h.nlu.learn("c'est quoi une mission locale", "mission_locale_info")
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
@@ -350,8 +350,8 @@ async def test_the_pause_silences_the_bot_forwards_everything_and_then_the_bot_i
     assert replies[0].text == f"Le robot n'est pas en pause pour Inès (n° {handoff.id})."
 
 
-async def test_a_forgotten_pause_ends_by_itself_and_the_advisor_is_told(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_a_forgotten_pause_ends_by_itself_and_the_advisor_is_told(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     h.nlu.learn("c'est quoi une mission locale", "mission_locale_info")
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
@@ -365,8 +365,8 @@ async def test_a_forgotten_pause_ends_by_itself_and_the_advisor_is_told(sqlite_d
                                       "Le robot lui répond de nouveau.")
 
 
-async def test_a_removed_advisor_ends_their_pause(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_a_removed_advisor_ends_their_pause(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
     [handoff] = await handoffs(h)
@@ -378,8 +378,8 @@ async def test_a_removed_advisor_ends_their_pause(sqlite_db: Database, tmp_path:
     assert replies[0].text.startswith("🤖 C'est de nouveau Tremplin")
 
 
-async def test_closing_a_paused_request_brings_the_bot_back(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_closing_a_paused_request_brings_the_bot_back(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
     [handoff] = await handoffs(h)
@@ -399,9 +399,9 @@ async def test_closing_a_paused_request_brings_the_bot_back(sqlite_db: Database,
 # --- No-show through the booking's hook ---------------------------------------------------------
 
 
-async def test_absent_goes_through_appointment_changed_so_the_reschedule_is_planned(sqlite_db: Database,
+async def test_absent_goes_through_appointment_changed_so_the_reschedule_is_planned(db: Database,
                                                                                     tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, at=dt.datetime(2026, 12, 4, 8, 20, tzinfo=dt.UTC))  # Friday 9 h 20
+    h = await make(db, tmp_path, at=dt.datetime(2026, 12, 4, 8, 20, tzinfo=dt.UTC))  # Friday 9 h 20
     await realistic(h)  # her appointment: Friday 4 December, 9 h
     nadia = advisor(h, NADIA)
     replies = await nadia.cmd("rdv_jour")
@@ -428,8 +428,8 @@ async def test_absent_goes_through_appointment_changed_so_the_reschedule_is_plan
     assert nadia.last_ack == "Déjà noté : ❌ absent."  # no second change
 
 
-async def test_an_appointment_cannot_be_marked_long_before_it_starts(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, at=dt.datetime(2026, 12, 4, 6, 0, tzinfo=dt.UTC))  # 7 h, start at 9 h
+async def test_an_appointment_cannot_be_marked_long_before_it_starts(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, at=dt.datetime(2026, 12, 4, 6, 0, tzinfo=dt.UTC))  # 7 h, start at 9 h
     await realistic(h)
     nadia = advisor(h, NADIA)
     await nadia.cmd("rdv_jour")
@@ -463,8 +463,8 @@ async def test_erasure_closes_the_request_and_tells_the_advisors_without_naming_
     assert replies[0].text.startswith(f"Je ne trouve pas la demande n° {handoff.id}")
 
 
-async def test_handoff_texts_follow_the_message_retention(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_handoff_texts_follow_the_message_retention(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
     await advisor(h, NADIA).reply("Bonjour Inès", sent_to(h, NADIA)[0][1])

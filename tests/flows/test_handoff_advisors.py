@@ -74,9 +74,9 @@ async def open_request(h: Harness) -> int:
 
 
 async def test_a_non_advisor_trying_every_advisor_command_and_button_gets_the_unknown_answers_and_no_effect(
-    sqlite_db: Database, tmp_path: Path,
+    db: Database, tmp_path: Path,
 ) -> None:
-    h = await make(sqlite_db, tmp_path, at=FRIDAY_9_20)
+    h = await make(db, tmp_path, at=FRIDAY_9_20)
     number = await open_request(h)
     nadia = advisor(h, NADIA)
     await nadia.cmd("rdv_jour")
@@ -117,8 +117,8 @@ async def test_a_non_advisor_trying_every_advisor_command_and_button_gets_the_un
     assert not any("Bonjour Inès" in text for text in texts_to(h, "ines"))
 
 
-async def test_the_same_account_is_an_advisor_only_while_registered(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_the_same_account_is_an_advisor_only_while_registered(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     nadia = advisor(h, NADIA)
     assert (await nadia.cmd("jeunes"))[0].text.startswith("Aucune demande ouverte")
     async with h.db.transaction() as uow:
@@ -132,8 +132,8 @@ async def test_the_same_account_is_an_advisor_only_while_registered(sqlite_db: D
     assert [r.text for r in await nadia.cmd("jeunes")] == [UNKNOWN_COMMAND]
 
 
-async def test_an_advisor_acts_only_within_their_structure(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, at=FRIDAY_9_20)
+async def test_an_advisor_acts_only_within_their_structure(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, at=FRIDAY_9_20)
     number = await open_request(h)
     nadia, julien = advisor(h, NADIA), advisor(h, JULIEN)
     await nadia.cmd("rdv_jour")
@@ -164,9 +164,9 @@ async def test_an_advisor_acts_only_within_their_structure(sqlite_db: Database, 
 
 
 async def test_a_young_person_typing_an_advisor_command_is_told_it_is_unknown_and_sees_no_one(
-    sqlite_db: Database, tmp_path: Path,
+    db: Database, tmp_path: Path,
 ) -> None:
-    h = await make(sqlite_db, tmp_path, at=FRIDAY_9_20)
+    h = await make(db, tmp_path, at=FRIDAY_9_20)
     await open_request(h)  # Inès's request, open at Nanterre; her appointment today
     karim = await realistic(h, "karim")  # a young person of the same structure
     for name in ADVISOR_COMMAND_HANDLERS:
@@ -198,9 +198,9 @@ async def test_an_advisor_update_handled_twice_at_once_has_one_effect(db: Databa
         assert (await uow.inbox.get(inbox_id)).status == DONE
 
 
-async def test_the_advisors_operations_need_no_telegram(sqlite_db: Database, tmp_path: Path) -> None:
+async def test_the_advisors_operations_need_no_telegram(db: Database, tmp_path: Path) -> None:
     """What a web desk would do: call the operations with plain arguments, and read their answers."""
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     number = await open_request(h)
     async with h.db.transaction() as uow:
         nadia = await uow.structures.agent_by_email("nadia@ml-nanterre.exemple.fr")
@@ -236,8 +236,8 @@ def test_advisor_buttons_are_signed_for_a_subject_no_person_id_can_match() -> No
 # --- The advisor's commands ---------------------------------------------------------------------
 
 
-async def test_jeunes_lists_open_requests_urgent_first_one_card_each(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_jeunes_lists_open_requests_urgent_first_one_card_each(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     first = await open_request(h)
     karim = await realistic(h, "karim")
     await karim.send("j'en peux plus de cette vie")
@@ -260,8 +260,8 @@ async def _outbox(h: Harness) -> list[OutboxMessage]:
         return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-async def test_dispos_lists_the_next_opening_hours_without_absences(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_dispos_lists_the_next_opening_hours_without_absences(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     await realistic(h)  # her appointment on Friday at 9 h with Nadia
     replies = await advisor(h, NADIA).cmd("dispos")
     lines = replies[0].text.splitlines()
@@ -273,8 +273,8 @@ async def test_dispos_lists_the_next_opening_hours_without_absences(sqlite_db: D
     ]
 
 
-async def test_help_and_unknown_commands_for_an_advisor(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_help_and_unknown_commands_for_an_advisor(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     nadia = advisor(h, NADIA)
     text = (await nadia.cmd("aide"))[0].text
     assert text.startswith("Bonjour Nadia. Vous êtes conseiller·e de Mission locale de Nanterre")
@@ -296,8 +296,8 @@ async def test_advisor_commands_are_not_in_the_young_peoples_menu_or_help() -> N
         assert name in ("start", "aide") or name not in dict(COMMANDS)
 
 
-async def test_nudges_pause_through_the_nudges_capability(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path)
+async def test_nudges_pause_through_the_nudges_capability(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path)
     number = await open_request(h)
     thomas = advisor(h, THOMAS)
     replies = await thomas.cmd(f"pause_relances {number}")

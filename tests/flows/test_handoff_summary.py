@@ -24,8 +24,8 @@ async def summary_of(h: Harness, user: str = "ines") -> Summary:
         return await gather(uow, h.world, person, handoff, h.clock.now())
 
 
-async def test_the_summary_of_a_realistic_profile(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, email=True)
+async def test_the_summary_of_a_realistic_profile(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, email=True)
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
     text = texts_to(h, NADIA)[0]
@@ -56,9 +56,9 @@ Ses mots :
 
 
 async def test_a_long_story_is_shortened_to_one_telegram_message_with_the_way_to_answer(
-    sqlite_db: Database, tmp_path: Path,
+    db: Database, tmp_path: Path,
 ) -> None:
-    h = await make(sqlite_db, tmp_path)
+    h = await make(db, tmp_path)
     chat = await realistic(h)
     now = h.clock.now()
     async with h.db.transaction() as uow:
@@ -78,8 +78,8 @@ async def test_a_long_story_is_shortened_to_one_telegram_message_with_the_way_to
     assert re.search(r"\+ \d+ autres", text)
 
 
-async def test_the_email_is_plain_text_and_escaped_html(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, email=True)
+async def test_the_email_is_plain_text_and_escaped_html(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, email=True)
     chat = await realistic(h)
     h.nlu.learn("<script>alert('x')</script> & moi je veux parler à quelqu'un", "talk_to_advisor")
     async with h.db.transaction() as uow:
@@ -96,8 +96,8 @@ async def test_the_email_is_plain_text_and_escaped_html(sqlite_db: Database, tmp
     assert "Répondre à cet e-mail ne parvient pas à la personne." in plain
 
 
-async def test_urgent_is_the_first_line_everywhere(sqlite_db: Database, tmp_path: Path) -> None:
-    h = await make(sqlite_db, tmp_path, email=True)
+async def test_urgent_is_the_first_line_everywhere(db: Database, tmp_path: Path) -> None:
+    h = await make(db, tmp_path, email=True)
     chat = await realistic(h)
     await chat.send("j'en peux plus de cette vie")
     summary = await summary_of(h)

@@ -129,8 +129,8 @@ def buttons_of(reply: Reply) -> dict[str, Button]:
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db, at=NOW)
+def harness(db: Database) -> Harness:
+    return make_harness(db, at=NOW)
 
 
 async def test_onboarding_abandoned_gets_two_nudges_then_nothing(harness: Harness) -> None:
@@ -271,8 +271,8 @@ async def test_an_appointment_to_come_holds_the_nudges_and_its_end_restarts_the_
     assert row.key.endswith(":inactive:2026-12-10")
 
 
-async def test_at_most_max_per_week(sqlite_db: Database) -> None:
-    capped = make_harness(sqlite_db, at=NOW, settings=ConversationSettings.model_validate(
+async def test_at_most_max_per_week(db: Database) -> None:
+    capped = make_harness(db, at=NOW, settings=ConversationSettings.model_validate(
         {"nudges": {"max_per_week": 1, "onboarding_after_days": [1, 3]}}))
     await person(capped, onboarded=False, seen=NOW)
     assert (await plan_at(capped, NOW + dt.timedelta(days=1, minutes=5))).planned == 1
@@ -281,8 +281,8 @@ async def test_at_most_max_per_week(sqlite_db: Database) -> None:
     assert len(await nudge_rows(capped)) == 1
 
 
-async def test_a_dropped_nudge_does_not_count_towards_the_week(sqlite_db: Database) -> None:
-    capped = make_harness(sqlite_db, at=NOW, settings=ConversationSettings.model_validate(
+async def test_a_dropped_nudge_does_not_count_towards_the_week(db: Database) -> None:
+    capped = make_harness(db, at=NOW, settings=ConversationSettings.model_validate(
         {"nudges": {"max_per_week": 1, "onboarding_after_days": [1, 3], "inactive_after_days": 1}}))
     await person(capped, onboarded=False, seen=NOW)
     await plan_at(capped, NOW + dt.timedelta(days=1, hours=10))  # 21:00: due tomorrow 9:00

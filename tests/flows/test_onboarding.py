@@ -5,14 +5,24 @@ from __future__ import annotations
 import pytest
 
 from flows.profile.fields import FIELDS
+from flows.profile.values import (
+    FOLLOWED,
+    FOLLOWED_FOR_ADVISORS,
+    OBSTACLES,
+    OBSTACLES_FOR_ADVISORS,
+    SCHOOLING,
+    SCHOOLING_FOR_ADVISORS,
+    SITUATION_FOR_ADVISORS,
+    SITUATIONS,
+)
 from storage import Database
 from storage.people import PROFILE_FIELDS
 from tests.kit import make_harness
 
 
 @pytest.fixture
-def harness(sqlite_db: Database):  # type: ignore[no-untyped-def]
-    return make_harness(sqlite_db)
+def harness(db: Database):  # type: ignore[no-untyped-def]
+    return make_harness(db)
 
 
 async def test_onboarding_with_buttons_only(harness) -> None:  # type: ignore[no-untyped-def]
@@ -96,3 +106,11 @@ async def test_a_first_name_at_another_flows_question_wins_over_a_greeting(harne
 def test_the_profile_columns_are_the_declared_fields() -> None:
     """storage cannot import flows: its list of the profile's columns must follow the declarations."""
     assert tuple(field.name for field in FIELDS) == PROFILE_FIELDS
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    (SITUATIONS, SITUATION_FOR_ADVISORS), (SCHOOLING, SCHOOLING_FOR_ADVISORS),
+    (FOLLOWED, FOLLOWED_FOR_ADVISORS), (OBSTACLES, OBSTACLES_FOR_ADVISORS),
+])
+def test_every_answer_has_its_words_for_advisors(options: tuple, words: dict[str, str]) -> None:
+    assert set(words) == {o.value for o in options}

@@ -23,8 +23,8 @@ ILYES = "7305550001"  # made-up Telegram id
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db, settings=SETTINGS)
+def harness(db: Database) -> Harness:
+    return make_harness(db, settings=SETTINGS)
 
 
 async def consented(chat: Chat, name: str = "Inès") -> None:

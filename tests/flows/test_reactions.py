@@ -8,9 +8,12 @@ from typing import Any, cast
 import pytest
 
 import flows.assistant  # noqa: F401  (registers every capability)
+from flows.booking.cancelling import cancel_before_erasure
 from flows.data.opening_hours import seed_agenda
 from flows.engine.reactions import APPOINTMENT_CHANGED, Signal, emit, reacts_to
+from flows.engine.script import ERASURE_HOOKS, on_erasure
 from flows.engine.turn import Turn
+from flows.handoff.asking import close_before_erasure
 from storage import Database
 from storage.appointments import NOSHOW
 from tests.flows.test_reminders import AGENDA, NOW, book_at, buttons_of, mark, onboarded, paris
@@ -60,11 +63,11 @@ def test_the_appointment_listeners_are_registered_by_the_capabilities() -> None:
 
 
 @pytest.fixture
-async def harness(sqlite_db: Database, tmp_path: Path) -> Harness:
-    h = make_harness(sqlite_db, at=NOW)
+async def harness(db: Database, tmp_path: Path) -> Harness:
+    h = make_harness(db, at=NOW)
     path = tmp_path / "agenda.yml"
     path.write_text(AGENDA, encoding="utf-8")
-    async with sqlite_db.transaction() as uow:
+    async with db.transaction() as uow:
         await seed_agenda(uow, h.world.territory, path, h.world.settings.tz)
     return h
 
@@ -82,3 +85,17 @@ async def test_the_reminders_autres_dates_runs_the_booking_by_name(harness: Harn
     assert replies[-1].text == "Premier rendez-vous (45 min), à Nanterre. Quel créneau te va ?"
     assert [b.label for row in replies[-1].buttons for b in row][:2] == ["vendredi 11 déc. 15 h 30",
                                                                           "vendredi 11 déc. 16 h 15"]
+
+
+def test_erasure_hooks_run_in_their_declared_order_not_the_import_order() -> None:
+
+    assert ERASURE_HOOKS.index(cancel_before_erasure) < ERASURE_HOOKS.index(close_before_erasure)
+
+    async def first(t: object) -> None:  # registered last, runs first
+        return None
+
+    on_erasure(order=0)(first)
+    try:
+        assert ERASURE_HOOKS[0] is first
+    finally:
+        ERASURE_HOOKS.remove(first)

@@ -164,11 +164,11 @@ def test_every_reminder_is_at_an_allowed_time_before_the_start(start: dt.datetim
 
 
 @pytest.fixture
-async def harness(sqlite_db: Database, tmp_path: Path) -> Harness:
-    h = make_harness(sqlite_db, at=NOW)
+async def harness(db: Database, tmp_path: Path) -> Harness:
+    h = make_harness(db, at=NOW)
     path = tmp_path / "agenda.yml"
     path.write_text(AGENDA, encoding="utf-8")
-    async with sqlite_db.transaction() as uow:
+    async with db.transaction() as uow:
         await seed_agenda(uow, h.world.territory, path, h.world.settings.tz)
     return h
 

@@ -21,8 +21,8 @@ CATALOGUE = data_catalogue()
 
 
 @pytest.fixture
-def harness(sqlite_db: Database) -> Harness:
-    return make_harness(sqlite_db)
+def harness(db: Database) -> Harness:
+    return make_harness(db)
 
 
 async def onboard(
@@ -133,8 +133,8 @@ async def test_interest_is_saved_once_for_the_handoff(harness: Harness) -> None:
     assert [(r.entry_id, r.kind) for r in rows] == [("pg-e2c", "programme"), ("tr-prepa-commandes", "training")]
 
 
-async def test_typed_interest_asks_which_idea_or_saves_the_only_one(sqlite_db: Database) -> None:
-    harness = make_harness(sqlite_db)
+async def test_typed_interest_asks_which_idea_or_saves_the_only_one(db: Database) -> None:
+    harness = make_harness(db)
     chat = harness.chat()
     await onboard(chat)
     harness.nlu.learn("ça m'intéresse", "deny", confidence=0.66)  # what the NLU may hear
@@ -148,7 +148,7 @@ async def test_typed_interest_asks_which_idea_or_saves_the_only_one(sqlite_db: D
 
     one = data_catalogue()
     only = next(o for o in one.offers if o.id == "pg-e2c")
-    single = make_harness(sqlite_db, catalogue=Catalogue(one.structures, (only.entry,), (only,)))
+    single = make_harness(db, catalogue=Catalogue(one.structures, (only.entry,), (only,)))
     single.nlu.learn("ça m'intéresse", "deny", confidence=0.66)
     other = single.chat("karim")
     await onboard(other)
@@ -289,8 +289,8 @@ async def test_idees_from_a_stranger_starts_with_consent(harness: Harness) -> No
     assert "D'accord" in chat.labels
 
 
-async def test_nothing_fits_is_said_plainly_with_an_appointment(sqlite_db: Database) -> None:
-    harness = make_harness(sqlite_db, catalogue=Catalogue((), (), ()))
+async def test_nothing_fits_is_said_plainly_with_an_appointment(db: Database) -> None:
+    harness = make_harness(db, catalogue=Catalogue((), (), ()))
     chat = harness.chat()
     last = await onboard(chat)
     assert last[-1].text == "Je n'ai pas trouvé d'idée pour toi dans ma liste. Un conseiller peut chercher avec toi."

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,15 +21,9 @@ NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=PARIS)
 
 
 @pytest.fixture(scope="session")
-def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder for the session (trained once)."""
-    return tmp_path_factory.mktemp("nlu-cache")
-
-
-@pytest.fixture(scope="session")
-def embedded(nlu_cache: Path) -> EmbeddedBackend:
-    """The embedded backend trained from nlu/data."""
-    return EmbeddedBackend.load(cache_dir=nlu_cache)
+def embedded(real_nlu: EmbeddedBackend) -> EmbeddedBackend:
+    """The embedded backend trained from nlu/data (the run's one, tests/conftest.py)."""
+    return real_nlu
 
 
 class FakeRasa:
