@@ -18,9 +18,9 @@ from typing import Annotated
 import typer
 
 from bot.cli_common import config_of, fail, open_database
+from flows.booking import agenda
 from flows.data.datafile import DataFileError
 from flows.data.opening_hours import ImportReport, import_agenda, read_agenda_file
-from flows.rules import agenda
 from flows.rules.formatting import clock, day
 from flows.rules.slots import Slot
 

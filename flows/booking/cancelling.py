@@ -5,13 +5,14 @@ The place is freed (status ``excused``) and the .ics that removes it from their 
 
 from __future__ import annotations
 
+from flows.booking import agenda
 from flows.booking.changes import appointment_changed
 from flows.booking.my_appointments import not_live, only_or_list, own_appointment, too_late_to_cancel
 from flows.booking.search import CANCEL, STATE, enter, search_state
 from flows.booking.words import calendar_file, describe, spoken
 from flows.engine.script import Next, Option, Question, Step, on_action, on_erasure, on_intent
 from flows.engine.turn import Turn
-from flows.rules import agenda, ics
+from flows.rules import ics
 from storage.appointments import BY_SYSTEM, BY_YOUNG, CANCELLED, EXCUSED, UNKNOWN, Appointment
 
 cancel_step = Step(CANCEL)

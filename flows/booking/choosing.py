@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flows.booking import agenda
 from flows.booking.search import (
     CONFIRM,
     LIEU,
@@ -28,7 +29,6 @@ from flows.booking.words import duration_words, slot_label, spoken, town_name
 from flows.engine.events import BUTTON
 from flows.engine.script import Next, Option, Question, Step
 from flows.engine.turn import Turn
-from flows.rules import agenda
 from flows.rules.formatting import DAYS, day
 from flows.rules.slots import Slot
 from storage.structures import Lieu, Motif

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flows.booking import agenda
 from flows.booking.changes import appointment_changed
 from flows.booking.my_appointments import not_live, only_or_list, own_appointment, too_late_to_move
 from flows.booking.search import SLOTS, STATE, enter, read_when, taken
 from flows.booking.words import calendar_file, directions, spoken
 from flows.engine.script import Next, on_action, on_intent
 from flows.engine.turn import Turn
-from flows.rules import agenda, ics
+from flows.rules import ics
 from storage.appointments import BY_YOUNG, MOVED
 
 

@@ -87,7 +87,7 @@ def too_late_to_move(t: Turn, appointment: Appointment) -> Next | None:
     buttons = list(_advisor_buttons(t))
     if appointment.starts_at - t.now >= dt.timedelta(hours=t.world.settings.booking.cancel_until_hours):
         buttons.insert(0, t.action("L'annuler", "rdv_cancel", str(appointment.id)))
-    t.say("Ton conseiller peut t'aider à trouver une autre date.", buttons=buttons)
+    t.say("La mission locale peut t'aider à trouver une autre date.", buttons=buttons)
     return t.stay()
 
 

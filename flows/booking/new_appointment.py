@@ -7,7 +7,7 @@ The script, as the young person lives it:
    "Plutôt le matin / l'après-midi", "Autre lieu" and, when there is a choice, "Autre type de rdv"
    (flows/booking/choosing.py); one already booked is offered to be moved first;
 2. a time chosen is confirmed ("Je réserve ?"); confirming re-checks it in the booking transaction
-   (flows/rules/agenda.py); if someone was faster: "Ce créneau vient d'être pris." and fresh times;
+   (flows/booking/agenda.py); if someone was faster: "Ce créneau vient d'être pris." and fresh times;
 3. booked: date, time, address and how to get there, then the .ics file for their calendar.
 
 /rdv, moving and cancelling are in my_appointments.py, moving.py and cancelling.py. Every change goes
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flows.booking import agenda
 from flows.booking.changes import appointment_changed
 from flows.booking.moving import do_move, start_move
 from flows.booking.my_appointments import own_appointment
@@ -44,7 +45,7 @@ from flows.booking.words import calendar_file, directions, spoken, town_name
 from flows.engine.events import BUTTON
 from flows.engine.script import Next, Option, Question, Step, on_action, on_intent
 from flows.engine.turn import Turn
-from flows.rules import agenda, ics
+from flows.rules import ics
 from storage.appointments import BOOKED, BY_YOUNG
 
 confirm_step = Step(CONFIRM, understands=names_a_time)  # "Autre créneau" is its way back

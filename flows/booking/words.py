@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flows.booking import agenda
 from flows.engine.events import Document
 from flows.engine.turn import Turn
-from flows.rules import agenda, ics
+from flows.rules import ics
 from flows.rules.formatting import short_day as day_of_month
 from flows.rules.formatting import short_when, when
 from storage.appointments import Appointment

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from flows.booking.agenda import opening_of
 from flows.data.territory import MissionLocale
 from flows.engine.world import World
-from flows.rules.agenda import opening_of
 from flows.rules.formatting import clock, day
 from flows.rules.slots import is_public_holiday, local_moment, occurrence_days
 from storage.db import UnitOfWork

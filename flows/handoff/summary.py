@@ -19,6 +19,7 @@ import html
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from flows.booking import agenda
 from flows.data.territory import OUTSIDE
 from flows.engine.world import World
 from flows.profile.fields import SECTORS as SECTOR_OPTIONS
@@ -29,7 +30,6 @@ from flows.profile.values import (
     SCHOOLING_FOR_ADVISORS,
     SITUATION_FOR_ADVISORS,
 )
-from flows.rules import agenda
 from flows.rules.formatting import clock, compact_when, join, when
 from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment
 from storage.db import UnitOfWork

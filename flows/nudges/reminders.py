@@ -33,12 +33,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flows.booking import agenda
 from flows.engine.events import Button, Reply
 from flows.engine.reactions import APPOINTMENT_CHANGED, AppointmentChange, reacts_to
 from flows.engine.script import ACTION_HANDLERS, INTENT_HANDLERS, ActionButton, Next, on_action
 from flows.engine.turn import Turn, reply_payload
 from flows.engine.world import World
-from flows.rules import agenda
 from flows.rules.formatting import clock, short_when, when
 from flows.rules.quiet_hours import QuietHours, local_moment
 from flows.rules.settings import ConversationSettings
@@ -337,7 +337,7 @@ async def how_it_went(t: Turn) -> Next:
                   buttons=[t.action("Oui, à quelqu'un", "intent", "talk_to_advisor"),
                            t.action("Non merci", "resume")])
             return t.stay()
-        return t.resume("Merci de me le dire. Ton conseiller peut t'aider : parle-lui en la prochaine fois.")
+        return t.resume("Merci de me le dire. Parles-en à la mission locale la prochaine fois.")
     if appointment is None:
         return t.resume("Pas de souci. Tape /rdv pour prendre un autre rendez-vous.")
     text, buttons = await _fresh_times(t, appointment, since=t.now)

@@ -1,1 +1,1 @@
-"""Pure rules, free of I/O: slots, the agenda, quiet hours, calendar files, dates in French."""
+"""Pure rules, free of I/O: slots, quiet hours, calendar files, dates in French."""

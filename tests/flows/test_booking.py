@@ -290,7 +290,7 @@ async def test_moving_and_cancelling_close_kindly_when_it_is_too_late(harness: H
     harness.clock.set(dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC))  # 22 h 45 before
     replies = await chat.tap(move)
     assert replies[0].text == "Ton rendez-vous est dans moins de 2 jours : je ne peux plus le déplacer ici."
-    assert replies[1].text == "Ton conseiller peut t'aider à trouver une autre date."
+    assert replies[1].text == "La mission locale peut t'aider à trouver une autre date."
     assert chat.labels[0] == "L'annuler"
     assert ("Parler à quelqu'un" in chat.labels) == ("talk_to_advisor" in INTENT_HANDLERS)
     harness.clock.set(dt.datetime(2026, 12, 3, 6, 0, tzinfo=dt.UTC))  # 2 h 45 before

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from flows.booking import agenda
 from flows.data.opening_hours import seed_agenda
-from flows.rules import agenda
 from flows.rules.slots import Slot, in_part_of_day
 from nlu.embedded import EmbeddedBackend
 from storage import Database

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from flows.booking import agenda
 from flows.booking.changes import appointment_changed
 from flows.data.opening_hours import seed_agenda
 from flows.engine.events import Button, Reply
 from flows.nudges import nudges
 from flows.nudges.nudges import DueNudge, due_nudge, pause_nudges, resume_nudges, run_planning
 from flows.privacy.privacy import system_turn
-from flows.rules import agenda
 from flows.rules.settings import ConversationSettings, NudgeSettings
 from storage import Database
 from storage.appointments import BOOKED, SEEN

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from flows.booking import agenda
 from flows.booking.changes import appointment_changed
 from flows.data.opening_hours import seed_agenda
 from flows.engine.events import Button, Reply
 from flows.nudges.reminders import H0, J1, J7, Timing, follow_up_timing, plan_reminders, reminder_timings
 from flows.privacy.privacy import system_turn
-from flows.rules import agenda
 from flows.rules.quiet_hours import QuietHours
 from flows.rules.settings import ConversationSettings
 from storage import Database

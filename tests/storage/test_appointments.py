@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect
 
+from flows.booking import agenda
 from flows.data.opening_hours import import_agenda, read_agenda_file, seed_agenda
-from flows.rules import agenda
 from flows.rules.slots import Slot
 from storage import Database
 from storage.appointments import EXCUSED, MOVED, SEEN
