@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flows.rules.formatting import as_typed_for_advisors
 from storage.people import Person
 from storage.structures import Agent
 
@@ -15,7 +16,7 @@ def short_name(agent: Agent) -> str:
 
 def young_name(person: Person) -> str:
     """The young person's first name for an advisor (never their Telegram id)."""
-    return person.first_name or "La personne"
+    return as_typed_for_advisors(person.first_name or "") or "La personne"
 
 
 def the(structure_name: str) -> str:

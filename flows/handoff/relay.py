@@ -15,6 +15,7 @@ from flows.engine.world import World
 from flows.handoff.asking import STATE
 from flows.handoff.channel import KIND_RELAY, tell_advisor
 from flows.handoff.names import short_name, young_name
+from flows.rules.formatting import as_typed_for_advisors
 from storage.db import UnitOfWork
 from storage.handoffs import FORWARD, Handoff
 from storage.people import Person
@@ -35,7 +36,7 @@ async def send_to_advisor(t: Turn, handoff: Handoff, agent: Agent) -> int | None
     if event.kind == MEDIA:
         body = f"[{MEDIA_WORDS.get(event.media or '', 'un message')} : non transmis]"
     else:
-        body = event.text.strip()
+        body = as_typed_for_advisors(event.text).strip()
     text = f"💬 {young_name(t.person)} · n° {handoff.id}\n{body}"
     return await tell_advisor(t, handoff, agent, text, kind=FORWARD, key=f"{event.key}:fwd:{agent.id}")
 

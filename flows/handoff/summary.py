@@ -30,7 +30,7 @@ from flows.profile.values import (
     SCHOOLING_FOR_ADVISORS,
     SITUATION_FOR_ADVISORS,
 )
-from flows.rules.formatting import clock, compact_when, join, when
+from flows.rules.formatting import as_typed_for_advisors, clock, compact_when, join, when
 from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment
 from storage.db import UnitOfWork
 from storage.handoffs import ASKED, BOOKED, DISTRESS, LOST, Handoff
@@ -190,9 +190,11 @@ async def gather(
     note = None
     if consented:
         logged = await uow.messages.last(person.id, 20, INCOMING)
-        quotes = [Quote(m.created_at, m.text) for m in logged if _worth_quoting(m.text, m.intent)]
-        if current_text and _worth_quoting(current_text, None) and not (quotes and quotes[-1].text == current_text):
-            quotes.append(Quote(now, current_text))
+        quotes = [Quote(m.created_at, as_typed_for_advisors(m.text))
+                  for m in logged if _worth_quoting(m.text, m.intent)]
+        current = as_typed_for_advisors(current_text or "")
+        if current and _worth_quoting(current, None) and not (quotes and quotes[-1].text == current):
+            quotes.append(Quote(now, current))
         quotes = quotes[-WORDS_SHOWN:]
         if not quotes:
             note = "pas de message écrit, seulement des boutons"
@@ -217,7 +219,7 @@ async def gather(
     return Summary(
         number=handoff.id, reason=handoff.reason, urgent=handoff.urgent,
         structure=structure.name if structure else None,
-        first_name=person.first_name or "Prénom non donné",
+        first_name=as_typed_for_advisors(person.first_name or "") or "Prénom non donné",
         age=f"{person.age} ans" if person.age else NOT_SAID,
         commune=commune_words(world, person),
         situation=SITUATION_FOR_ADVISORS.get(person.situation or "", NOT_SAID),

@@ -82,7 +82,7 @@ async def _(t: Turn) -> Question:
     keep = months(t.world.settings.retention.profile_months)
     return Question(
         f"Pour t'aider, je garde tes réponses pendant {keep} après ton dernier message. "
-        "Seule ta mission locale les voit. Tu es d'accord ?",
+        f"{privacy.WHO_SEES} Tu es d'accord ?",
         before=(
             "Salut ! Je suis Tremplin, le robot du Département des Hauts-de-Seine.",
             "Je t'aide à trouver une formation, un emploi ou une aide, et je prends tes rendez-vous "

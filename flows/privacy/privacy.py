@@ -45,6 +45,10 @@ NOT_SUMMARISED = {"conversations", "consents"}  # said otherwise (or of no inter
 
 # --- The notice ---------------------------------------------------------------------------------
 
+# Who sees the answers: said the same way by the consent question (flows/onboarding/questions.py) and
+# the notice, so the consent never promises more than the notice says.
+WHO_SEES = "Seules les personnes qui t'accompagnent les voient : ta mission locale et le Département."
+
 
 def notice(settings: ConversationSettings) -> tuple[str, str, str]:
     """The privacy notice in three short messages: what and why; who and how long; your rights."""
@@ -55,7 +59,7 @@ def notice(settings: ConversationSettings) -> tuple[str, str, str]:
         f"C'est une mission de service public. Le responsable : {privacy.controller}."
     )
     who = (
-        "Seuls les conseillers qui t'accompagnent les voient (mission locale, Département). "
+        f"{WHO_SEES} "
         f"Tes messages sont effacés après {retention.message_text_days} jours. "
         f"Le reste est effacé {months(retention.profile_months)} après ton dernier message."
     )

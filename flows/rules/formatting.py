@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -68,3 +69,14 @@ def months(count: int) -> str:
         years = count // 12
         return f"{years} an" + ("s" if years > 1 else "")
     return f"{count} mois"
+
+
+# Control characters (but line breaks and tabs) and the invisible marks that reorder text: a message
+# with U+202E shows an advisor "evil.exe" as "exe.live", or hides words of the summary.
+_HIDDEN = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def as_typed_for_advisors(text: str) -> str:
+    """A young person's words as an advisor reads them (summary, forwards, e-mail): the characters that
+    control or reorder the display removed, everything visible kept."""
+    return _HIDDEN.sub("", text)

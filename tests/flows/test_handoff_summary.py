@@ -106,3 +106,27 @@ async def test_urgent_is_the_first_line_everywhere(db: Database, tmp_path: Path)
     assert subject.startswith("[Tremplin] URGENT – demande n° 1")
     assert plain.startswith("🔴 URGENT")
     assert document.index("URGENT") < document.index("Situation")
+
+
+HIDDEN = ("\u202e", "\u2066", "\u200f", "\x07", "\x1b")
+
+
+async def test_characters_that_reorder_or_control_the_display_never_reach_an_advisor(
+    db: Database, tmp_path: Path,
+) -> None:
+    """A right-to-left override in a message ("gnp.exe") or an escape code would show an advisor words
+    other than those written: they are removed from the summary (Telegram and e-mail) and the forwards."""
+    h = await make(db, tmp_path, email=True)
+    chat = await realistic(h)
+    typed = "je veux parler \u202eà quelqu'un\u202c \x1b[31mvite\x07 svp"
+    h.nlu.learn(typed, "talk_to_advisor")
+    async with h.db.transaction() as uow:
+        person = await uow.people.find("test", "ines")
+        await uow.people.update(person, first_name="In\u2066ès")
+    await chat.send(typed)
+    summary = await summary_of(h)
+    subject, plain, document = for_email(summary)
+    for text in (for_telegram(summary), subject, plain, document, *texts_to(h, NADIA)):
+        assert not any(c in text for c in HIDDEN), repr(text)
+    assert "« je veux parler à quelqu'un [31mvite svp »" in plain  # what is visible stays
+    assert subject.startswith("[Tremplin] demande n° 1 : Inès,")

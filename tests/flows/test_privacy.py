@@ -51,13 +51,26 @@ async def test_the_notice_says_what_why_who_how_long_rights_and_whom_to_ask(harn
     replies = await chat.command("confidentialite")
     assert len(replies) <= 3
     text = "\n".join(r.text for r in replies)
-    for expected in ("prénom", "service public", "Département des Hauts-de-Seine", "conseillers",
+    for expected in ("prénom", "service public", "Département des Hauts-de-Seine",
+                     "ta mission locale et le Département",
                      "60 jours", "18 mois", "/mes_donnees", "/profil", "/supprimer", "refuser",
                      "protection-donnees@exemple.fr", "CNIL"):
         assert expected in text, expected
     assert chat.labels == ["Voir mes données", "Tout effacer", "On continue"]
     for sentence in re.split(r"(?<=[.?!])\s+|\n", text):  # short sentences
         assert len(sentence.split()) <= 15, sentence
+
+
+async def test_the_consent_says_who_sees_the_answers_as_the_notice_does(harness: Harness) -> None:
+    """The consent once promised less than the notice ("Seule ta mission locale les voit", while the
+    Département's team sees them too): both now say the same words."""
+    chat = harness.chat()
+    replies = await chat.send("bonjour")
+    consent = replies[-1].text
+    _, who, _ = notice(SETTINGS)
+    shared = [s for s in re.split(r"(?<=[.?!])\s+", who) if s in consent]
+    assert shared and "Département" in shared[0]
+    assert "Seule ta mission locale" not in consent
 
 
 async def test_en_savoir_plus_shows_the_same_notice_before_anything_is_kept(harness: Harness) -> None:
