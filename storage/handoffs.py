@@ -76,6 +76,12 @@ class Handoff(Base):
     def is_open(self) -> bool:
         return self.status == OPEN
 
+    @property
+    def ended(self) -> bool:
+        """An advisor closed it ("Clore"): no words are relayed about it any more, either way. (The summary of
+        a booked appointment is closed from the start, by nobody, and can still be answered.)"""
+        return self.status == CLOSED and self.closed_by is not None
+
     def paused_at(self, now: dt.datetime) -> bool:
         """The bot is silent for the person at ``now``."""
         return self.is_open and self.paused_by is not None and self.paused_until is not None and self.paused_until > now

@@ -71,6 +71,8 @@ async def reply(desk: Desk, number: int, text: str) -> Answer:
     handoff = await request(desk, number)
     if handoff is None:
         return not_found(number)
+    if handoff.ended:
+        return Answer().say(f"La demande n° {handoff.id} est close : votre message n'est pas envoyé.")
     text = text.strip()
     if not text:
         return Answer().say("Votre message est vide.")

@@ -17,7 +17,7 @@ from flows.engine.script import intercepts
 from flows.engine.turn import Turn
 from flows.handoff.channel import tell_advisor
 from flows.handoff.names import short_name, the, young_name
-from flows.handoff.relay import send_to_advisor
+from flows.handoff.relay import pass_on, send_to_advisor
 from flows.rules.formatting import when
 from storage.handoffs import ASKED, NOTICE, RELAY, Handoff
 from storage.structures import Agent
@@ -50,9 +50,8 @@ async def before_dispatch(t: Turn, outcome: Outcome) -> bool:
         if answered is not None and answered.kind == RELAY and answered.agent_id is not None:
             handoff = await t.uow.handoffs.get(answered.handoff_id)
             agent = await t.uow.structures.agent(answered.agent_id)
-            if handoff is not None and agent is not None and agent.active and agent.telegram_id is not None:
-                await send_to_advisor(t, handoff, agent)
-                t.say(f"C'est envoyé à {short_name(agent)}. La réponse arrivera ici.")
+            if handoff is not None and agent is not None:
+                t.say(await pass_on(t, handoff, agent))
                 return True
     return False
 

@@ -13,8 +13,8 @@ from flows.engine.script import Next, Option, Question, Step, on_action
 from flows.engine.turn import Turn, reply_payload
 from flows.engine.world import World
 from flows.handoff.asking import STATE
-from flows.handoff.channel import KIND_RELAY, tell_advisor
-from flows.handoff.names import short_name, young_name
+from flows.handoff.channel import KIND_RELAY, advisors_of, tell_advisor
+from flows.handoff.names import names, short_name, young_name
 from flows.rules.formatting import as_typed_for_advisors
 from storage.db import UnitOfWork
 from storage.handoffs import FORWARD, Handoff
@@ -28,6 +28,26 @@ MEDIA_WORDS = {
 }
 
 write_step = Step("handoff.write", free_text=True)
+
+
+async def pass_on(t: Turn, handoff: Handoff, agent: Agent) -> str:
+    """The young person's words about a request, to whoever can read them now; what to tell them, truly.
+
+    The advisor they answer, while that advisor can receive messages; else the other advisors of the
+    request's structure (the advisor was removed meanwhile); nobody once the request is closed."""
+    if handoff.ended:
+        return "Cette demande est close, je n'ai rien envoyé. Pour reparler à quelqu'un, dis-le-moi."
+    if agent.active and agent.telegram_id is not None:
+        await send_to_advisor(t, handoff, agent)
+        return f"C'est envoyé à {short_name(agent)}. La réponse arrivera ici."
+    others = [a for a in await advisors_of(t.uow, handoff.structure_id) if a.id != agent.id]
+    for other in others:
+        await send_to_advisor(t, handoff, other)
+    if others:
+        return (f"{short_name(agent)} n'est plus disponible. C'est envoyé à {names(others)}. "
+                "La réponse arrivera ici.")
+    return (f"{short_name(agent)} n'est plus disponible et je n'ai personne d'autre à prévenir. "
+            "Appelle ta mission locale.")
 
 
 async def send_to_advisor(t: Turn, handoff: Handoff, agent: Agent) -> int | None:
@@ -83,8 +103,7 @@ async def answer_advisor(t: Turn) -> Next:
     handoff_id, _, agent_id = t.argument.partition("-")
     handoff = await t.uow.handoffs.get(int(handoff_id)) if handoff_id.isdigit() else None
     agent = await t.uow.structures.agent(int(agent_id)) if agent_id.isdigit() else None
-    if handoff is None or handoff.person_id != t.person.id or agent is None or agent.telegram_id is None \
-            or not agent.active:
+    if handoff is None or handoff.person_id != t.person.id or agent is None or handoff.ended:
         return t.resume("Cette conversation est finie. Pour reparler à quelqu'un, dis-le-moi.")
     t.data[STATE] = {"write": [handoff.id, agent.id]}
     return t.call(write_step.name)
@@ -119,6 +138,5 @@ async def _(t: Turn) -> Next:
     if t.event.kind != TEXT or not t.text:
         return t.not_understood()
     handoff, agent = found
-    await send_to_advisor(t, handoff, agent)
     t.data.pop(STATE, None)
-    return t.done(f"C'est envoyé à {short_name(agent)}. La réponse arrivera ici.")
+    return t.done(await pass_on(t, handoff, agent))

@@ -474,3 +474,46 @@ async def test_handoff_texts_follow_the_message_retention(db: Database, tmp_path
         [handoff] = await uow.handoffs.of_person((await uow.people.find("test", "ines")).id)
         assert handoff.request is None
         assert await uow.handoffs.relays_of_person(handoff.person_id) == []
+
+
+async def test_after_closing_nothing_is_relayed_either_way(db: Database, tmp_path: Path) -> None:
+    """Before: after "Clore", the old "Répondre à Nadia" button, a reply to Nadia's message and /repondre
+    still relayed in both directions."""
+    h = await make(db, tmp_path)
+    chat = await realistic(h)
+    await chat.send("je veux parler à un conseiller")
+    [handoff] = await handoffs(h)
+    nadia = advisor(h, NADIA)
+    await nadia.reply("Bonjour Inès, c'est Nadia.", sent_to(h, NADIA)[0][1])
+    relayed_id = sent_to(h, "ines")[-1][1]
+    answer = button_in(h, "ines", "Répondre à Nadia")[0]
+    close, message = button_in(h, NADIA, "Clore la demande")
+    await nadia.press_data(close.data, message)
+
+    replies = await nadia.cmd(f"repondre {handoff.id} Encore une chose")
+    assert replies[0].text == f"La demande n° {handoff.id} est close : votre message n'est pas envoyé."
+    replies = await chat.tap(answer)
+    assert replies[0].text.startswith("Cette conversation est finie.")
+    replies = await chat._handle(Event(chat.ref, TEXT, text="et pour vendredi ?", reply_to=str(relayed_id),
+                                       key="reply-after-close"))
+    assert replies[0].text.startswith("Cette demande est close, je n'ai rien envoyé.")
+    assert not [text for text in texts_to(h, NADIA) if text.startswith("💬")]  # nothing forwarded to her
+    assert len([text for text in texts_to(h, "ines") if text.startswith("👤")]) == 1  # her first message only
+
+
+async def test_a_message_to_a_removed_advisor_goes_to_the_structures_other_advisors(
+    db: Database, tmp_path: Path,
+) -> None:
+    """Before: "C'est envoyé à Nadia" and nothing was sent anywhere, once the operator had removed Nadia."""
+    h = await make(db, tmp_path)
+    chat = await realistic(h)
+    await chat.send("je veux parler à un conseiller")
+    [handoff] = await handoffs(h)
+    nadia = advisor(h, NADIA)
+    await nadia.reply("Bonjour Inès, c'est Nadia.", sent_to(h, NADIA)[0][1])
+    await chat.tap(button_in(h, "ines", "Répondre à Nadia")[0])
+    async with db.transaction() as uow:  # what `tremplin advisors remove --telegram-id` does
+        (await uow.structures.agent_by_telegram_id(int(NADIA))).telegram_id = None
+    replies = await chat.send("je peux venir vendredi")
+    assert replies[0].text == "Nadia n'est plus disponible. C'est envoyé à Thomas. La réponse arrivera ici."
+    assert texts_to(h, THOMAS)[-1] == f"💬 Inès · n° {handoff.id}\nje peux venir vendredi"
