@@ -182,8 +182,9 @@ class TelegramChannel:
             await self.sender.answer_button(incoming.callback_query_id, outcome.ack)
         if outcome.clear_keyboard and event.message_id:
             await self.sender.remove_keyboard(event.person.chat_id, event.message_id)
-        await self.delivery.send(outcome.to_send)
-        await self.delivery.deliver(outcome.outbox_ids)  # planned for now, or for other chats
+        # This chat's replies are paced (one every ``per_chat_interval_seconds``); what goes to other chats (a
+        # hand-off summary, an urgent one above all) must not wait behind them: both are sent side by side.
+        await asyncio.gather(self.delivery.deliver(outcome.outbox_ids), self.delivery.send(outcome.to_send))
 
     async def _failed(self, inbox_id: int, event: Event) -> None:
         """Count the attempt; the last one sets the update aside and tells the person."""

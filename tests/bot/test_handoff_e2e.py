@@ -339,3 +339,21 @@ def test_a_telegram_reply_says_which_message_it_answers() -> None:
     incoming = translate(update)
     assert isinstance(incoming, ForEngine) and incoming.event.reply_to == "42"
     assert translate(fake.message_update(NADIA, text="Bonjour")).event.reply_to is None  # type: ignore[union-attr]
+
+
+async def test_an_urgent_summary_does_not_wait_behind_the_young_persons_paced_replies(
+    fake: FakeTelegram, db_url: str, tmp_path: Path,
+) -> None:
+    """Before: the advisor's summary went out only after every paced reply to the young person (one every
+    0.5 s here), an urgent distress summary too. Now the other chats are served side by side."""
+    await prepare(db_url, tmp_path)
+    nlu = scripted()
+    nlu.learn("je veux mourir", "distress", confidence=0.99)
+    async with running_bot(fake, db_url, nlu=nlu, telegram={"per_chat_interval_seconds": 0.5}) as bot:
+        await wait_handled(bot, fake.send_text(INES, "je veux mourir"))
+        await fake.wait(lambda: fake.texts(NADIA), what="the urgent summary")
+        to_ines = [c.at for c in fake.calls_to("sendMessage", INES)]
+        to_nadia = [c.at for c in fake.calls_to("sendMessage", NADIA)]
+        assert len(to_ines) >= 2
+        assert fake.texts(NADIA)[0].startswith("🔴 URGENT")
+        assert to_nadia[0] < to_ines[-1]  # the summary is not queued behind her replies
