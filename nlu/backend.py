@@ -32,14 +32,16 @@ def load_backend(
     *,
     rasa_url: str = "http://127.0.0.1:5005",
     timeout: float = 2.0,
+    circuit_open_seconds: float = 60.0,
     cache_dir: Path | None = None,
     timezone: str = "Europe/Paris",
     data_dir: Path = DATA_DIR,
 ) -> NluBackend:
-    """The embedded backend, or the Rasa server backend (which falls back to the embedded one)."""
+    """The embedded backend, or the Rasa server backend (which falls back to the embedded one, and leaves a
+    failing server alone for ``circuit_open_seconds`` after 3 failures in a row)."""
     embedded = EmbeddedBackend.load(data_dir=data_dir, cache_dir=cache_dir, timezone=timezone)
     if kind == "embedded":
         return embedded
     if kind == "rasa":
-        return RasaBackend(rasa_url, embedded, timeout=timeout)
+        return RasaBackend(rasa_url, embedded, timeout=timeout, circuit_open_seconds=circuit_open_seconds)
     raise ValueError(f"unknown NLU backend {kind!r} (expected 'embedded' or 'rasa')")

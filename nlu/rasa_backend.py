@@ -7,6 +7,7 @@ added (no Duckling here), so results have exactly the embedded backend's shape. 
 message, finds the same entity over Rasa's span, with the gazetteer's value and span: so the phrases
 that rule a word out ("t'es pas cap", "dans le transport", "je bosse pas") apply to Rasa too. The distress net
 applies too. Commands ("/start") never reach Rasa: it would force an intent from them.
+A circuit breaker (nlu/circuit.py) stops sending messages to a server that keeps failing.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from nlu.circuit import CircuitBreaker
 from nlu.embedded import EmbeddedBackend
 from nlu.entities import PROFILE_ENTITIES, Match, group_of
 from nlu.normalise import normalise
@@ -33,14 +37,20 @@ SECOND_OPINION = 0.5
 
 
 class RasaBackend:
-    """Asks a Rasa server; falls back to ``fallback`` (with a WARNING) when it cannot."""
+    """Asks a Rasa server; falls back to ``fallback`` (with a WARNING) when it cannot.
+
+    After ``circuit_failures`` failures in a row, Rasa is left alone for ``circuit_open_seconds`` (measured
+    with ``clock``, monotonic seconds), then probed with one message (see nlu/circuit.py).
+    """
 
     name = "rasa"
 
-    def __init__(self, url: str, fallback: EmbeddedBackend, *, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, fallback: EmbeddedBackend, *, timeout: float = 2.0, circuit_failures: int = 3,
+                 circuit_open_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.fallback = fallback
+        self.circuit = CircuitBreaker(failures=circuit_failures, open_seconds=circuit_open_seconds, clock=clock)
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -56,26 +66,42 @@ class RasaBackend:
         """Understand one message with Rasa, or with the embedded backend if Rasa fails."""
         if is_command(text):
             return command_result(text)
+        if not self.circuit.allow():
+            return self.fallback.parse_sync(text, now)
         try:
             answer = await self._async_client().post(f"{self.url}/model/parse", json={"text": text})
             answer.raise_for_status()
-            return self._from_rasa(text, answer.json(), now)
+            result = self._from_rasa(text, answer.json(), now)
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self._warn(exc)
+            self.circuit.failure()
             return self.fallback.parse_sync(text, now)
+        except BaseException:
+            self.circuit.abandon()  # cancelled: Rasa said nothing either way
+            raise
+        self.circuit.success()
+        return result
 
     def parse_sync(self, text: str, now: dt.datetime | None = None) -> ParseResult:
         """Blocking variant of ``parse`` (CLI, scripts)."""
         if is_command(text):
             return command_result(text)
+        if not self.circuit.allow():
+            return self.fallback.parse_sync(text, now)
         try:
             with httpx.Client(timeout=self.timeout, trust_env=False) as client:
                 answer = client.post(f"{self.url}/model/parse", json={"text": text})
             answer.raise_for_status()
-            return self._from_rasa(text, answer.json(), now)
+            result = self._from_rasa(text, answer.json(), now)
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self._warn(exc)
+            self.circuit.failure()
             return self.fallback.parse_sync(text, now)
+        except BaseException:
+            self.circuit.abandon()
+            raise
+        self.circuit.success()
+        return result
 
     @staticmethod
     def _warn(exc: Exception) -> None:

@@ -27,19 +27,27 @@ def embedded(real_nlu: EmbeddedBackend) -> EmbeddedBackend:
 
 
 class FakeRasa:
-    """A tiny HTTP server on 127.0.0.1 that answers /model/parse and records every request."""
+    """A tiny HTTP server on 127.0.0.1 that answers /model/parse and records every request.
+
+    ``hang = True``: it accepts the connection, reads and records the request, and never answers.
+    """
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.answer: dict[str, Any] | None = None
         self.delay = 0.0
         self.status = 200
+        self.hang = False
+        self._closing = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
                 fake.requests.append({"path": self.path, "body": body})
+                if fake.hang:
+                    fake._closing.wait()  # until the server stops; the client has long given up
+                    return
                 if fake.delay:
                     time.sleep(fake.delay)
                 answer = fake.answer or {
@@ -65,6 +73,7 @@ class FakeRasa:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         self.server.shutdown()
         self.server.server_close()
 
