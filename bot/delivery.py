@@ -16,6 +16,7 @@ from typing import Protocol
 
 from flows.engine.events import Reply
 from flows.engine.turn import payload_reply
+from flows.handoff.channel import KEEP_TRYING_EVERY, requests_still_open, tell_delivery_stuck
 from flows.nudges.policy import withhold
 from flows.rules.clock import Clock
 from storage import Database, UnitOfWork
@@ -243,6 +244,11 @@ class Delivery:
         now = self.clock.now()
         retry_at: dict[tuple[str, str], dt.datetime] = {}  # when a chat's failed message is tried again
         async with self.db.transaction() as uow:
+            # Out of attempts but about a request still open: never given up (flows/handoff/channel.py).
+            worn = [r.message.id for r in results if (r.error is not None or r.crashed is not None)
+                    and not r.deferred and not (r.error is not None and (r.error.permanent or r.error.blocked))
+                    and r.message.attempts >= self.max_attempts]
+            still_open = await requests_still_open(uow, worn) if worn else {}
             await uow.outbox.mark_sent_many([(r.message, r.external_id) for r in results
                                              if r.error is None and r.crashed is None], now)
             for result in results:
@@ -266,6 +272,13 @@ class Delivery:
                 elif error is not None and error.retry_after is not None:
                     retry_at[chat] = now + dt.timedelta(seconds=error.retry_after)
                     await uow.outbox.retry_later(message.id, retry_at[chat], reason)
+                elif (handoff := still_open.get(message.id)) is not None:
+                    retry_at[chat] = now + KEEP_TRYING_EVERY
+                    await uow.outbox.retry_later(message.id, retry_at[chat], reason)
+                    if message.attempts == self.max_attempts:
+                        log.warning("outbox message %s about request %s still not sent: keeps trying", message.id,
+                                    handoff.id)
+                        await tell_delivery_stuck(uow, handoff, message.channel, now)  # sent by the next tick
                 elif (error is not None and error.permanent) or message.attempts >= self.max_attempts:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
                 else:

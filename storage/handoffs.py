@@ -261,6 +261,18 @@ class HandoffsRepository:
         )
         return {status: count for status, count in rows.all()}
 
+    async def open_by_outbox(self, outbox_ids: Iterable[int]) -> dict[int, Handoff]:
+        """The open hand-offs these outbox rows are about (a summary, a forward), by outbox id."""
+        ids = list(outbox_ids)
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(HandoffMessage.outbox_id, Handoff)
+            .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
+            .where(HandoffMessage.outbox_id.in_(ids), Handoff.status == OPEN)
+        )
+        return {outbox_id: handoff for outbox_id, handoff in rows.all()}
+
     # --- Retention ----------------------------------------------------------------------------
 
     async def forget_texts_before(self, before: dt.datetime) -> int:

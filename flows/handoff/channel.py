@@ -100,3 +100,30 @@ async def tell_advisor(t: Turn, handoff: Handoff, agent: Agent, text: str, *, ki
         await t.uow.handoffs.add_message(handoff, channel=TELEGRAM, kind=kind, now=t.now, agent_id=agent.id,
                                          outbox_id=outbox_id)
     return outbox_id
+
+
+# A message about an open request is never given up while the request is open: tried again at most every
+# quarter of an hour, and the structure's advisors told once, on Telegram, that it has not left yet.
+KEEP_TRYING_EVERY = dt.timedelta(minutes=15)
+STUCK = {EMAIL: "l'e-mail", TELEGRAM: "le message Telegram"}
+
+
+async def requests_still_open(uow: UnitOfWork, outbox_ids: Sequence[int]) -> dict[int, Handoff]:
+    """Of these outbox rows that failed too often, those about a request still open: not to give up."""
+    return await uow.handoffs.open_by_outbox(outbox_ids)
+
+
+async def tell_delivery_stuck(uow: UnitOfWork, handoff: Handoff, channel: str, now: dt.datetime) -> list[int]:
+    """Tell the request's structure's advisors that one of its deliveries has not left yet (once per row)."""
+    what = STUCK.get(channel, "un envoi")
+    text = (f"⚠️ Demande n° {handoff.id} : {what} aux conseillers n'est pas encore parti (le serveur ne répond "
+            "pas). J'essaie encore tant que la demande est ouverte. Elle est dans /jeunes.")
+    ids = []
+    for agent in await advisors_of(uow, handoff.structure_id):
+        outbox_id = await uow.outbox.add(
+            key=f"stuck:{handoff.id}:{channel}:{agent.id}", channel=TELEGRAM, chat_id=str(agent.telegram_id),
+            kind=KIND_NOTICE, payload=reply_payload(Reply(text)), due_at=now, now=now, person_id=handoff.person_id,
+        )
+        if outbox_id is not None:
+            ids.append(outbox_id)
+    return ids

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.engine.events import TEXT, Event
+from bot.delivery import SendError
+from flows.engine.events import TEXT, Event, Reply
 from flows.nudges.reminders import KIND_RESCHEDULE
 from storage import Database
 from storage.handoffs import ASKED, BOOKED, CLOSED, DISTRESS, LOST, OPEN, Handoff, HandoffMessage
+from storage.outbox import OutboxMessage
 from tests.flows.test_handoff_kit import (
     JULIEN,
     NADIA,
@@ -517,3 +519,37 @@ async def test_a_message_to_a_removed_advisor_goes_to_the_structures_other_advis
     replies = await chat.send("je peux venir vendredi")
     assert replies[0].text == "Nadia n'est plus disponible. C'est envoyé à Thomas. La réponse arrivera ici."
     assert texts_to(h, THOMAS)[-1] == f"💬 Inès · n° {handoff.id}\nje peux venir vendredi"
+
+
+async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors_are_told(
+    db: Database, tmp_path: Path,
+) -> None:
+    """Before: with the SMTP server down for good, the summary e-mail was marked failed after its 8th attempt
+    and nobody was told. Now it is tried again (every 15 minutes at most) while the request is open, the
+    structure's advisors are told once on Telegram, and it is given up only once the request is closed."""
+    h = await make(db, tmp_path, email=True)
+    recorded = h.sender.send
+
+    async def smtp_down(message: OutboxMessage, reply: Reply, edit: str | None) -> str | None:
+        if message.channel == "email":
+            raise SendError("smtp: ConnectionRefusedError")
+        return await recorded(message, reply, edit)
+
+    h.sender.send = smtp_down  # type: ignore[method-assign]
+    chat = await realistic(h)
+    await chat.send("je veux parler à un conseiller")
+    [handoff] = await handoffs(h)
+    for _ in range(16):  # a day and more, tick after tick
+        h.clock.advance(hours=2)
+        await h.delivery.deliver_due()
+    mails = await outbox_rows(h, channel="email")
+    assert mails and all(m.status == "pending" and m.attempts > 8 for m in mails)
+    warnings = [t for t in texts_to(h, NADIA) if t.startswith("⚠️")]
+    assert warnings == [f"⚠️ Demande n° {handoff.id} : l'e-mail aux conseillers n'est pas encore parti (le serveur "
+                        "ne répond pas). J'essaie encore tant que la demande est ouverte. Elle est dans /jeunes."]
+
+    close, message = button_in(h, NADIA, "Clore la demande")
+    await advisor(h, NADIA).press_data(close.data, message)
+    h.clock.advance(hours=2)
+    await h.delivery.deliver_due()
+    assert {m.status for m in await outbox_rows(h, channel="email")} == {"failed"}
