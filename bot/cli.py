@@ -109,4 +109,10 @@ def run(ctx: typer.Context) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    from storage.crypto import DataKeyError
+
+    try:
+        app()
+    except DataKeyError as exc:  # a changed, lost or missing data key (bot/keys.py): one line, exit 2
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None

@@ -39,25 +39,22 @@ async def open_database(cfg: AppConfig) -> Database:
     from bot.keys import install_keys
     from bot.runtime import load_world_data
     from bot.runtime import open_database as open_seeded
-    from storage.migrate import upgrade
 
-    install_keys(cfg)
-    if cfg.settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, cfg.database_url)
+    await install_keys(cfg, migrate=cfg.settings.database.auto_migrate)
     return await open_seeded(cfg, load_world_data(cfg))
 
 
 async def open_world(cfg: AppConfig) -> tuple[Database, World]:
     """The database and a world without NLU: enough for the flows an operator command runs (erasure
     hooks, planning nudges)."""
-    from bot.keys import install_keys
+    from bot.keys import button_key, configured_keys
     from bot.runtime import load_world_data  # also registers every capability's steps and hooks
     from flows.engine.buttons import ButtonSigner
     from flows.rules.clock import SystemClock
 
     db = await open_database(cfg)
     world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),
-                  signer=ButtonSigner(install_keys(cfg)), nlu=_NoUnderstanding())
+                  signer=ButtonSigner(button_key(configured_keys(cfg))), nlu=_NoUnderstanding())
     return db, world
 
 

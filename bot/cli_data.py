@@ -1,7 +1,9 @@
 """``tremplin data ...``: the data key, the retention job, and the operator's answers to written requests.
 
 - ``new-key``: a fresh key for ``TREMPLIN_DATA_KEY``;
-- ``rotate-key``: re-encrypt everything with the newest key, then check that it alone reads everything;
+- ``rotate-key``: re-encrypt everything with the newest key, then check that it alone reads everything
+  (and record its id: the key a start then expects);
+- ``key-id``: the ids of the configured keys and the one the database expects (never a key);
 - ``purge``: run the nightly retention job now;
 - ``export --person ID`` / ``erase --person ID`` (or ``--telegram-id``): a person's data as JSON, or
   erased with the same erasure as /supprimer, followed by a scan of the whole database.
@@ -49,19 +51,25 @@ def new_key() -> None:
 @data_app.command("rotate-key")
 def rotate_key(ctx: typer.Context) -> None:
     """Re-encrypt every encrypted value with the first key of TREMPLIN_DATA_KEY, then check it alone reads them."""
-    from bot.keys import resolve_data_keys
+    from bot.keys import configured_keys
     from storage import Database, crypto
     from storage.key_rotation import rotate_all, unreadable_with
+    from storage.keyring import key_id, record_key_id
 
     cfg = config_of(ctx)
-    keys = [k.strip() for k in resolve_data_keys(cfg).split(",") if k.strip()]
+    keys = configured_keys(cfg)
+    if not keys:
+        fail("No data key: set TREMPLIN_DATA_KEY to \"<new>,<old>\" (see docs/privacy.md).")
     crypto.use_keys(keys)
 
     async def go() -> tuple[dict[str, int], dict[str, int]]:
         db = Database(cfg.database_url)
         try:
             report = await rotate_all(db)
-            return report.rotated, await unreadable_with(db, keys[0])
+            unreadable = await unreadable_with(db, keys[0])
+            if not sum(unreadable.values()):  # the newest key alone reads everything: it is the one to expect
+                await record_key_id(db, key_id(keys[0]))
+            return report.rotated, unreadable
         finally:
             await db.dispose()
 
@@ -76,6 +84,28 @@ def rotate_key(ctx: typer.Context) -> None:
         fail(f"{left} values still need an older key: run rotate-key again before dropping it.", code=1)
     older = "the older keys can now be removed from TREMPLIN_DATA_KEY" if len(keys) > 1 else "only one key configured"
     typer.echo(f"Every encrypted value reads with the newest key alone: {older}.")
+    typer.echo(f"The database now expects the key with id {key_id(keys[0])}.")
+
+
+@data_app.command("key-id")
+def key_id_command(ctx: typer.Context) -> None:
+    """Print the id of each configured data key (never the key) and the id the database expects."""
+    from bot.keys import configured_keys
+    from storage import Database
+    from storage.keyring import key_id, recorded_key_id
+
+    cfg = config_of(ctx)
+
+    async def go() -> str | None:
+        db = Database(cfg.database_url)
+        try:
+            return await recorded_key_id(db)
+        finally:
+            await db.dispose()
+
+    ids = [key_id(k) for k in configured_keys(cfg)]
+    typer.echo(f"Configured: {', '.join(ids) or 'no key'}")
+    typer.echo(f"Expected by the database: {asyncio.run(go()) or 'none recorded yet'}")
 
 
 @data_app.command("purge")
@@ -119,6 +149,7 @@ def export(
         return
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: 0600 before anything is written
         handle.write(content)
     typer.echo(f"Written to {out} (personal data: send it to the person, then delete it).")
 
@@ -162,6 +193,11 @@ def erase(
                 typer.echo(f"  left: {trace.table}.{trace.column} ({trace.found})")
             for table, column, found in elsewhere:
                 typer.echo(f"  same words in staff or reference data (someone else?): {table}.{column} ({found})")
+            if db.is_sqlite:  # the bytes on disk too: what a deleted row or the WAL could still hold
+                raw = db.raw_file_traces(needles)
+                typer.echo(f"Raw database files (database, -wal, -shm): {len(raw)} matches.")
+                for file, _ in raw:
+                    typer.echo(f"  left in the bytes of {file}")
         finally:
             await db.dispose()
 
@@ -180,7 +216,7 @@ def stats(
     cfg = config_of(ctx)
 
     async def go() -> dict[str, int]:
-        install_keys(cfg)
+        await install_keys(cfg)
         db = Database(cfg.database_url)
         try:
             async with db.transaction() as uow:

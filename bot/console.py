@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sys
 import uuid
@@ -23,6 +24,7 @@ from bot.runtime import Assistant, open_assistant
 from flows.data.territory import fold
 from flows.engine.events import BUTTON, COMMAND, TEXT, Button, Event, PersonRef, Reply
 from storage.outbox import OutboxMessage
+from storage.sqlite_inline import private_folder
 
 log = logging.getLogger(__name__)
 CHANNEL = "console"
@@ -109,9 +111,12 @@ class ConsoleSender:
         prefix = f"{BOT} (mis à jour)" if edit_message_id else BOT
         lines = [f"{prefix} › {reply.text}"]
         if reply.document is not None:
-            self.files.mkdir(parents=True, exist_ok=True)
+            private_folder(self.files)  # a data export is personal data: 0700 folders, a 0600 file
             target = self.files / reply.document.filename
-            target.write_bytes(reply.document.content)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(fd, 0o600)
+                handle.write(reply.document.content)
             lines.append(f"   📎 {reply.document.filename} (enregistré dans {target})")
         if any(reply.buttons):
             lines += self._remember(reply.buttons, edit_message_id or str(message.id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -18,7 +17,6 @@ from flows.engine.world import World
 from flows.rules.clock import Clock, SystemClock
 from nlu import load_backend
 from storage import Database
-from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +43,8 @@ def load_world_data(cfg: AppConfig) -> Territory:
 
 async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate: bool | None = None) -> Assistant:
     """Build the assistant; on the embedded default, bring the database schema up to date first."""
-    button_key = install_keys(cfg)
-    if migrate if migrate is not None else cfg.settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, cfg.database_url)
+    # The data key is checked against the database first: a changed or lost key stops here (KeyRefused).
+    keys = await install_keys(cfg, migrate=migrate if migrate is not None else cfg.settings.database.auto_migrate)
     territory = load_world_data(cfg)
     # Validated at start: a bad entry stops here with the file, the entry and the field named.
     catalogue = load_catalogue(cfg.path(cfg.settings.data.catalogue), territory)
@@ -63,7 +60,7 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         settings=cfg.conversation(),
         territory=territory,
         clock=clock or SystemClock(),
-        signer=ButtonSigner(button_key),
+        signer=ButtonSigner(keys.button_key),
         nlu=nlu,
         catalogue=catalogue,
         email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then

@@ -20,6 +20,16 @@ NAMING = {
 }
 
 
+# ``session.info`` key: this transaction deleted someone's data (an erasure, a farewell sent). On SQLite,
+# ``Database.transaction`` then empties the WAL once it commits, so that no older copy of the rows stays on disk.
+ERASED = "tremplin.erased"
+
+
+def mark_erased(session: Any) -> None:
+    """Say that this transaction deletes someone's data (see ``ERASED``)."""
+    session.info[ERASED] = True
+
+
 class Base(DeclarativeBase):
     """Base of every model."""
 

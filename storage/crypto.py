@@ -7,7 +7,11 @@ run ``rotate`` (re-encrypts every row with it), then drop the old key.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -21,6 +25,32 @@ class DataKeyError(RuntimeError):
 
 
 _cipher: MultiFernet | None = None
+
+# What a value no configured key can read reads as, inside ``tolerant_reads``.
+UNREADABLE = "[illisible : chiffré avec une autre clé]"
+
+
+@dataclass
+class Unreadable:
+    """How many values ``tolerant_reads`` could not decrypt."""
+
+    count: int = 0
+
+
+_tolerant: ContextVar[Unreadable | None] = ContextVar("tolerant_reads", default=None)
+
+
+@contextlib.contextmanager
+def tolerant_reads() -> Iterator[Unreadable]:
+    """Inside this block, an encrypted column that no configured key can read gives ``UNREADABLE``
+    instead of raising, and is counted: for what must work whatever the key (erasure, the right of
+    access). Never write such a value back: it would replace the stored one."""
+    counter = Unreadable()
+    token = _tolerant.set(counter)
+    try:
+        yield counter
+    finally:
+        _tolerant.reset(token)
 
 
 def use_keys(keys: str | list[str]) -> None:
@@ -64,6 +94,27 @@ def decrypt(token: str) -> str:
         raise DataKeyError("a stored value cannot be read with the configured keys") from exc
 
 
+def reads(key: str, token: str) -> bool:
+    """Whether ``key`` alone decrypts the stored value ``token``."""
+    try:
+        Fernet(key.strip().encode()).decrypt(token.encode("ascii"))
+    except (InvalidToken, ValueError):
+        return False
+    return True
+
+
+def _read_column(token: str) -> str | None:
+    """A stored value, decrypted; None if unreadable inside ``tolerant_reads`` (counted there)."""
+    try:
+        return decrypt(token)
+    except DataKeyError:
+        counter = _tolerant.get()
+        if counter is None:
+            raise
+        counter.count += 1
+        return None
+
+
 def rotate(token: str) -> str:
     """Re-encrypt a stored value with the newest key."""
     try:
@@ -82,7 +133,10 @@ class EncryptedText(TypeDecorator[str]):
         return None if value is None else encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else decrypt(value)
+        if value is None:
+            return None
+        text = _read_column(value)
+        return UNREADABLE if text is None else text
 
 
 class EncryptedJSON(TypeDecorator[Any]):
@@ -95,4 +149,7 @@ class EncryptedJSON(TypeDecorator[Any]):
         return None if value is None else encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else json.loads(decrypt(value))
+        if value is None:
+            return None
+        text = _read_column(value)
+        return UNREADABLE if text is None else json.loads(text)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, make_url, text
@@ -14,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from storage import sqlite_inline
 from storage.appointments import AppointmentsRepository
+from storage.base import ERASED
 from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
 from storage.erasure import PersonalDataRepository
@@ -27,12 +30,19 @@ from storage.stats import StatsRepository
 from storage.structures import StructuresRepository
 from storage.suggestions import SuggestionsRepository
 
+log = logging.getLogger(__name__)
+
 
 class UnitOfWork:
     """One transaction and the repositories that work inside it."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def erased(self) -> bool:
+        """Whether this transaction deleted someone's data (an erasure, a farewell sent): see ``forget_erased``."""
+        return bool(self.session.info.get(ERASED))
 
     @property
     def dialect(self) -> str:
@@ -129,6 +139,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         database = make_url(url).database or ":memory:"
         if self.is_sqlite:
+            sqlite_inline.private_database(database)  # 0600 files, 0700 folders (docs/privacy.md)
             # sqlite3 called inline rather than through aiosqlite's thread: storage/sqlite_inline.py says why.
             kwargs["async_creator"] = sqlite_inline.creator(database, timeout=30)
         else:
@@ -157,7 +168,51 @@ class Database:
             # Nothing in here suspends but the caller's own awaits: a cancellation there rolls back and
             # closes like any exception.
             with self._sync_sessions() as session, session.begin():
-                yield UnitOfWork(sqlite_inline.InlineSession(session))  # type: ignore[arg-type]
+                uow = UnitOfWork(sqlite_inline.InlineSession(session))  # type: ignore[arg-type]
+                yield uow
+            if uow.erased:
+                self.forget_erased()
+
+    def forget_erased(self) -> bool:
+        """Empty SQLite's WAL into the file and truncate it (``wal_checkpoint(TRUNCATE)``), after an erasure.
+
+        With ``secure_delete`` the file then holds zeros where the rows were; the WAL would otherwise keep
+        the earlier versions of the pages (the person's rows) until the next checkpoint that restarts it,
+        or the last connection's close, and a kill -9 leaves it on disk. Returns whether the WAL is empty:
+        a reader in another process (a ``tremplin`` command) can hold it for a moment, then the next
+        erasure or a clean stop empties it (logged). Nothing to do on PostgreSQL or in memory.
+        """
+        if self._sync_engine is None or ":memory:" in self.url:
+            return True
+        raw = self._sync_engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                # Wait a little for another process's reader, not the 30 s of a write: the event loop waits too.
+                cursor.execute("PRAGMA busy_timeout=2000")
+                busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                cursor.execute("PRAGMA busy_timeout=30000")
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            log.warning("erasure committed, but another process holds the SQLite WAL: emptied at next erasure or stop")
+        return not busy
+
+    def raw_file_traces(self, texts: Iterable[str]) -> list[tuple[str, str]]:
+        """Where ``texts`` (a first name, a Telegram id) still appear in the bytes of the SQLite files, the
+        database, its -wal and -shm, as a copy taken now would hold them: ``(file name, text)`` pairs.
+        Empty on PostgreSQL (its files are the server's)."""
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or ":memory:" in database:
+            return []
+        found = []
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(database + suffix)
+            content = path.read_bytes() if path.exists() else b""
+            found += [(path.name, text) for text in texts if text and text.encode("utf-8") in content]
+        return found
 
     async def dispose(self) -> None:
         """Close every connection."""
@@ -178,6 +233,9 @@ def _configure_sqlite(engine: Engine, database: str) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows are overwritten with zeros, in the file and in the WAL frames that follow: an erasure
+        # leaves no bytes of the person behind once the WAL is emptied (Database.transaction, forget_erased).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import crypto
+from storage.base import mark_erased
 from storage.crypto import EncryptedJSON, EncryptedText
 from storage.models import metadata as MODELS
 
@@ -164,6 +165,7 @@ class PersonalDataRepository:
         result = await self.session.execute(delete(people).where(people.c.id == person_id))
         counts[PEOPLE] = result.rowcount or 0
         self._forget(person_id)
+        mark_erased(self.session)
         return counts
 
     def _forget(self, person_id: int) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from storage.sqlite_inline import private_database
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -20,9 +22,10 @@ def alembic_config(database_url: str) -> Config:
 
 
 def _ensure_sqlite_folder(database_url: str) -> None:
+    """The SQLite file (0600) and its folder (0700, when made here) before Alembic opens it."""
     prefix = "sqlite+aiosqlite:///"
     if database_url.startswith(prefix) and ":memory:" not in database_url:
-        Path(database_url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+        private_database(database_url[len(prefix):])
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -6,6 +6,7 @@ from storage import (
     conversations,
     handoffs,
     inbox,
+    keyring,
     message_log,
     nudges,
     outbox,
@@ -18,6 +19,6 @@ from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
 MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
-           handoffs, nudges)
+           handoffs, nudges, keyring)
 
 metadata = Base.metadata

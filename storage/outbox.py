@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, UtcDateTime
+from storage.base import Base, UtcDateTime, mark_erased
 from storage.crypto import EncryptedJSON
 
 PENDING, SENDING, SENT, FAILED, CANCELLED, DROPPED = "pending", "sending", "sent", "failed", "cancelled", "dropped"
@@ -225,6 +225,7 @@ class OutboxRepository:
             await self.session.execute(
                 delete(OutboxMessage).where(OutboxMessage.id.in_(farewells), OutboxMessage.kind == FAREWELL)
             )
+            mark_erased(self.session)
         rows = [{"message_id": message.id, "external_id": external_id}
                 for message, external_id in sent if message.kind != FAREWELL]
         if rows:  # one UPDATE executed for all the rows
@@ -246,6 +247,8 @@ class OutboxRepository:
         result = await self.session.execute(
             delete(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.kind == FAREWELL)
         )
+        if result.rowcount:
+            mark_erased(self.session)
         return bool(result.rowcount)
 
     async def retry_later(self, message_id: int, due_at: dt.datetime, error: str) -> None:

@@ -20,12 +20,49 @@ embedded, one-process default; several processes go to PostgreSQL (asyncpg, asyn
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` (and its missing parents) readable by this user only; an existing one is left as it is."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(PRIVATE_FOLDER)
+            os.chmod(path, PRIVATE_FOLDER)  # whatever the umask
+
+
+def private_database(database: str) -> None:
+    """The SQLite file readable by this user only (0600) before SQLite opens it, whatever the umask.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's mode; those already there
+    (and a database made before this) are brought to 0600 too. Folders made for it are 0700.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))  # an empty file is a database
+    for companion in (path, Path(database + "-wal"), Path(database + "-shm"), Path(database + "-journal")):
+        try:
+            if companion.stat().st_mode & 0o077:
+                os.chmod(companion, PRIVATE_FILE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            log.warning("%s is readable by other users and is not ours to change: chmod 600 it", companion.name)
 
 
 class InlineCursor:
@@ -155,6 +192,10 @@ class InlineSession:
     @property
     def bind(self) -> Any:
         return self.sync_session.bind
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.sync_session.info
 
     @property
     def dirty(self) -> Any:

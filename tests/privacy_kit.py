@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import or_
 
@@ -161,3 +162,22 @@ async def scan(harness: Harness, person_id: int | None, *texts: str) -> ScanRepo
     """Every table and column of the database, searched for the person's id and these texts."""
     async with harness.db.transaction() as uow:
         return await find_traces(uow.session, person_id=person_id, texts=texts)
+
+
+def sqlite_files(database: str) -> list[Path]:
+    """The SQLite file and its companions (``-wal``, ``-shm``) as they are on disk now."""
+    return [path for path in (Path(database + suffix) for suffix in ("", "-wal", "-shm")) if path.exists()]
+
+
+def raw_matches(database: str, *needles: str) -> dict[str, list[str]]:
+    """Which needles (a first name, a Telegram id) the raw bytes of the database files still hold, file by file.
+
+    Read as a copy taken at this instant would be (a process killed now leaves exactly these bytes).
+    """
+    found: dict[str, list[str]] = {}
+    for path in sqlite_files(database):
+        content = path.read_bytes()
+        hits = [needle for needle in needles if needle and needle.encode("utf-8") in content]
+        if hits:
+            found[path.name] = hits
+    return found

@@ -19,6 +19,7 @@ from flows.engine.world import World
 from flows.profile.description import commune_name, describe
 from flows.rules.formatting import day, months
 from flows.rules.settings import ConversationSettings
+from storage import crypto
 from storage.db import UnitOfWork
 from storage.people import Person
 
@@ -98,10 +99,16 @@ async def show_notice(t: Turn) -> Next:
 @on_command("mes_donnees", "Tout ce que je sais de toi", rank=80)
 async def my_data(t: Turn) -> Next:
     """Everything held about the person: a readable summary, and all of it in a JSON file."""
-    exported = await t.uow.personal_data.export(t.person.id) or {"person": {}, "tables": {}}
+    with crypto.tolerant_reads() as unreadable:  # what the data key cannot read is said, not an error
+        exported = await t.uow.personal_data.export(t.person.id) or {"person": {}, "tables": {}}
     await t.uow.stats.bump("exports", local_day(t))
     t.say(f"Voici ce que je sais de toi :\n{_profile_lines(t)}")
-    t.say(_summary(t, exported), document=export_document(t.world.settings, exported, t.now))
+    summary = _summary(t, exported)
+    if unreadable.count:
+        summary += (f"\nJe n'arrive plus à lire {unreadable.count} "
+                    f"{'élément' if unreadable.count == 1 else 'éléments'} : ils sont marqués « illisible » "
+                    "dans le fichier. /supprimer les efface quand même.")
+    t.say(summary, document=export_document(t.world.settings, exported, t.now))
     return t.resume()
 
 
@@ -208,8 +215,9 @@ async def erase_everything(t: Turn, counter: str | None) -> dict[str, int]:
     says why, as for a refused consent). Afterwards ``t.erased`` is set: the engine stores nothing
     more about this turn, and the replies still go out (addressed by chat, with no person attached).
     """
-    for hook in ERASURE_HOOKS:
-        await hook(t)
+    with crypto.tolerant_reads():  # an erasure never needs to read what was written with a lost key
+        for hook in ERASURE_HOOKS:
+            await hook(t)
     if counter:
         await t.uow.stats.bump(counter, local_day(t))
     counts = await t.uow.personal_data.erase(t.person.id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import event, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -25,8 +26,17 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
+    """As on every SQLite connection (storage/db.py): what a migration deletes or copies away is zeroed."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
 async def _run_async() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _secure_delete)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

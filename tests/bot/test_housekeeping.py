@@ -12,7 +12,7 @@ from storage import Database
 from storage.inbox import InboxUpdate
 from storage.outbox import OutboxMessage
 from tests.kit import make_harness
-from tests.privacy_kit import inbox_chat, scan
+from tests.privacy_kit import inbox_chat, raw_matches, scan
 
 NOW = dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC)  # 3 h 30 in Paris: the nightly run
 OLD, DORMANT, RECENT = "7300000001", "7300000002", "7300000003"  # made-up Telegram ids
@@ -28,6 +28,22 @@ async def _talk(harness, telegram_id: str, name: str, at: dt.datetime, *texts: s
     for text in texts:
         await chat.send(text)
     return chat
+
+
+async def test_a_retention_erasure_leaves_no_bytes_in_the_sqlite_files(sqlite_db: Database) -> None:
+    """The nightly erasure, like /supprimer, leaves nothing in the raw files (database, -wal, -shm) even if
+    the process is killed right after it (the files are read before any clean stop)."""
+    harness = make_harness(sqlite_db, at=NOW)
+    await _talk(harness, OLD, "Tiago", NOW - relativedelta(months=24) - dt.timedelta(days=1), "je cherche un cap")
+    await _talk(harness, RECENT, "Moussa", NOW - dt.timedelta(days=10), "texte de novembre")
+    database = sqlite_db.engine.url.database
+    assert raw_matches(database, OLD, "Tiago")
+
+    harness.clock.set(NOW)
+    assert (await run_housekeeping(sqlite_db, harness.world)).profiles == 1
+
+    assert raw_matches(database, OLD, "Tiago") == {}
+    assert raw_matches(database, RECENT, "Moussa")
 
 
 async def test_retention_on_a_frozen_clock(db: Database) -> None:

@@ -28,7 +28,7 @@ from storage.models import metadata
 from storage.outbox import OutboxMessage
 from storage.stats import DailyCounter
 from tests.kit import make_harness
-from tests.privacy_kit import inbox_chat, realistic_profile, scan
+from tests.privacy_kit import inbox_chat, raw_matches, realistic_profile, scan
 
 MAELYS, BILAL = "7301234567", "7309876543"  # made-up Telegram ids
 
@@ -128,6 +128,25 @@ async def test_after_erasure_nothing_about_the_person_is_left_anywhere(db: Datab
             assert [m.person_id for m in told] == [None]  # ...which told the advisor (the scan found no name in it)
     assert counters["erasures_requested"] == 1
     assert counters["consents_given"] == 2 and counters["onboardings_completed"] == 1
+
+
+async def test_after_erasure_the_raw_sqlite_files_hold_nothing_of_the_person(sqlite_db: Database) -> None:
+    """Not only what SQL reads: the bytes of the database, its -wal and -shm, right after the erasure commits
+    (a process killed then leaves exactly these files) and after a clean stop. Deleted rows stay in the
+    file and in the WAL unless SQLite overwrites them (secure_delete) and the WAL is emptied (checkpoint)."""
+    harness = make_harness(sqlite_db)
+    maelys = await realistic_profile(harness, MAELYS, "Maëlys")
+    await inbox_chat(harness, BILAL, "Bilal").send("bonjour")
+    database = sqlite_db.engine.url.database
+    assert raw_matches(database, MAELYS, "Maëlys")  # the scan can fail: before the erasure, she is in the files
+
+    await maelys.command("supprimer")
+    await maelys.press("Oui, tout effacer")
+
+    assert raw_matches(database, MAELYS, "Maëlys") == {}  # as a kill -9 right now would leave them
+    assert raw_matches(database, BILAL)  # what was not erased is still there
+    await sqlite_db.dispose()
+    assert raw_matches(database, MAELYS, "Maëlys") == {}
 
 
 async def test_erasure_reports_what_it_removed_and_leaves_the_session_usable(db: Database) -> None:
