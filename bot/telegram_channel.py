@@ -26,8 +26,9 @@ from bot.telegram_sender import TelegramSender
 from bot.telegram_updates import ForEngine, NotPrivate, chat_of, translate
 from flows.engine.engine import Engine
 from flows.engine.events import Event, Reply
-from flows.engine.media import PRIVATE_ONLY, TROUBLE
+from flows.engine.media import PRIVATE_ONLY, TOO_FAST, TROUBLE
 from flows.engine.turn import reply_payload
+from nlu.safety import certain_danger
 from storage import Database
 from storage.inbox import PENDING
 
@@ -37,6 +38,11 @@ SOURCE = "telegram"
 MAX_ATTEMPTS = 3  # then the update is set aside and the person told, kindly, to try again
 RETRY_AFTER = dt.timedelta(seconds=20)  # a pending update older than this, not in hand, is tried again
 RESUME_WINDOW = dt.timedelta(days=6)  # Telegram may restart update ids after a week without updates
+# A chat that sends more than FLOOD_LIMIT messages in FLOOD_WINDOW seconds (a script, a stuck key, far more
+# than anyone types) has the rest set aside, told once, kindly; other chats never wait for it. Button presses
+# are not counted (several a second in a list of choices), and words of danger are always read.
+FLOOD_LIMIT = 30
+FLOOD_WINDOW = 60.0
 
 
 class TelegramChannel:
@@ -65,6 +71,8 @@ class TelegramChannel:
         self._in_hand: set[int] = set()  # inbox ids queued or being handled in this process
         self._slots = asyncio.Semaphore(concurrency)  # bounds the handling (database connections, NLU work)
         self._left: dict[int, float] = {}  # groups just left, so that a burst of updates gets one goodbye
+        self._recent: dict[str, deque[float]] = {}  # when each chat's latest updates were taken (monotonic)
+        self._told_too_fast: dict[str, float] = {}
 
     # --- Receiving ----------------------------------------------------------------------------
 
@@ -124,6 +132,9 @@ class TelegramChannel:
             while queue:
                 inbox_id, update = queue.popleft()
                 try:
+                    if self._flooding(chat, update):
+                        await self._set_aside(inbox_id, update, chat)
+                        continue
                     await self.process(inbox_id, update)
                 except Exception:  # never lose the worker: the row stays pending and is retried
                     log.exception("inbox update %s: unexpected failure", inbox_id)
@@ -133,6 +144,39 @@ class TelegramChannel:
             # No await between the last empty check and here: a dispatch cannot slip in between.
             del self._workers[chat]
             del self._queues[chat]
+
+    def _flooding(self, chat: str, update: dict[str, Any] | None) -> bool:
+        """More than FLOOD_LIMIT messages of this chat in FLOOD_WINDOW seconds (words of danger always pass)."""
+        message = (update or {}).get("message")
+        if not isinstance(message, dict):
+            return False  # buttons, edits, anything else: not counted
+        now = time.monotonic()
+        recent = self._recent.setdefault(chat, deque())
+        while recent and now - recent[0] > FLOOD_WINDOW:
+            recent.popleft()
+        typed = str(message.get("text") or "")
+        if len(recent) >= FLOOD_LIMIT and not certain_danger(typed):
+            return True
+        recent.append(now)
+        return False
+
+    async def _set_aside(self, inbox_id: int, update: dict[str, Any] | None, chat: str) -> None:
+        incoming = translate(update, inbox_id=inbox_id) if update is not None else None
+        if isinstance(incoming, ForEngine) and incoming.callback_query_id:
+            await self.sender.answer_button(incoming.callback_query_id, None)
+        await self._done(inbox_id)
+        now = time.monotonic()
+        if not isinstance(incoming, ForEngine) or now - self._told_too_fast.get(chat, -FLOOD_WINDOW) < FLOOD_WINDOW:
+            return
+        self._told_too_fast[chat] = now
+        event, at = incoming.event, self.clock.now()
+        async with self.db.transaction() as uow:
+            message_id = await uow.outbox.add(
+                key=f"{event.key}:too-fast", channel=event.person.channel, chat_id=event.person.chat_id,
+                kind="reply", payload=reply_payload(Reply(TOO_FAST)), due_at=at, now=at,
+            )
+        if message_id is not None:
+            await self.delivery.deliver([message_id])
 
     async def idle(self) -> None:
         """Wait until every queued update has been handled (tests, and a clean stop)."""

@@ -28,6 +28,8 @@ DEFAULT = "Je ne peux pas lire ce type de message. Tu peux l'écrire ?"
 PRIVATE_ONLY = "Je marche seulement en conversation privée. Écris-moi directement : {bot}. Je quitte ce groupe."
 # When handling a message failed several times: kind, and it does not blame the person.
 TROUBLE = "Oups, j'ai un souci de mon côté. Tu peux réessayer dans quelques minutes ?"
+# Said once to a chat that sends far more than a person types (bot/telegram_channel.py sets the rest aside).
+TOO_FAST = "Doucement 🙂 Je lis un message à la fois. Attends ma réponse avant d'écrire la suite."
 
 
 async def answer_media(t: Turn) -> Next:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from flows.engine.media import ANSWERS, DEFAULT, PRIVATE_ONLY
+from bot.telegram_channel import FLOOD_LIMIT
+from flows.engine.media import ANSWERS, DEFAULT, PRIVATE_ONLY, TOO_FAST
 from storage.inbox import DONE, InboxUpdate
 from storage.outbox import OutboxMessage
 from storage.people import Person
@@ -138,3 +139,22 @@ async def test_group_chats_get_one_sentence_then_the_bot_leaves(fake: FakeTelegr
             outbox = (await uow.session.scalars(select(OutboxMessage))).all()
         assert list(people) == [] and list(outbox) == []
         assert all(row.payload is None and row.person_id is None for row in await all_inbox(bot))
+
+
+async def test_a_flooding_chat_is_told_once_and_slowed_down_others_are_not(fake: FakeTelegram, db_url: str) -> None:
+    """Before: 300 messages in a burst were all answered (900 replies). Now a chat gets FLOOD_LIMIT messages a
+    minute read, one kind sentence, and the rest set aside; words of danger are still read; others go on."""
+    flooder, other = TgUser(3010), TgUser(3011)
+    async with running_bot(fake, db_url, nlu=ScriptedNlu()) as bot:
+        burst = [fake.send_text(flooder, f"blabla {i}") for i in range(3 * FLOOD_LIMIT)]
+        burst.append(fake.send_text(flooder, "je veux mourir"))
+        hello = fake.send_text(other, "/start")
+        await wait_handled(bot, *burst, hello)
+        texts = fake.texts(flooder)
+        assert texts.count(TOO_FAST) == 1
+        assert any(text.startswith("Je suis là.") for text in texts)  # danger is always read
+        async with bot.channel.db.transaction() as uow:
+            handled = (await uow.session.scalars(select(InboxUpdate).where(InboxUpdate.person_id.is_not(None)))).all()
+        assert len(handled) <= FLOOD_LIMIT + 2  # the flooder's first FLOOD_LIMIT, the danger, the other's /start
+        assert fake.reply_count(other) > 0
+        assert {row.status for row in await all_inbox(bot)} == {DONE}
