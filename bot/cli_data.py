@@ -138,7 +138,7 @@ def export(
         try:
             async with db.transaction() as uow:
                 found = await find_person(uow, person, telegram_id)
-                exported = await uow.personal_data.export(found.id) or {}
+                exported = await uow.personal_data.access(found.id) or {}
             return export_document(world.settings, exported, world.clock.now()).content
         finally:
             await db.dispose()

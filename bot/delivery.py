@@ -38,13 +38,22 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message the channel had to send in several pieces (a text too long for one): the id that stands
+    for it (the piece with the buttons) and the ids of every piece, so that a reply to any of them is understood."""
+
+    external_id: str
+    pieces: tuple[str, ...]
+
+
 class Sender(Protocol):
     """A channel's way of sending one message."""
 
     channels: tuple[str, ...]
 
-    async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | None:
-        """Send (or edit) and return the channel's message id; raise SendError on failure."""
+    async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | Sent | None:
+        """Send (or edit) and return the channel's message id (``Sent`` when in pieces); raise SendError on failure."""
         ...
 
 
@@ -52,6 +61,7 @@ class Sender(Protocol):
 class _Result:
     message: OutboxMessage
     external_id: str | None = None
+    pieces: tuple[str, ...] = ()
     error: SendError | None = None
     crashed: str | None = None
     deferred: bool = False  # not tried: an earlier message of the same chat failed, it goes after it
@@ -195,8 +205,11 @@ class Delivery:
                 sender = self.senders[message.channel]
                 payload = message.payload or {}
                 try:
-                    external_id = await sender.send(message, payload_reply(payload), payload.get("edit_message_id"))
-                    results.append(_Result(message, external_id=external_id))
+                    sent = await sender.send(message, payload_reply(payload), payload.get("edit_message_id"))
+                    if isinstance(sent, Sent):
+                        results.append(_Result(message, external_id=sent.external_id, pieces=sent.pieces))
+                    else:
+                        results.append(_Result(message, external_id=sent))
                     continue
                 except SendError as error:
                     result = _Result(message, error=error)
@@ -249,8 +262,9 @@ class Delivery:
                     and not r.deferred and not (r.error is not None and (r.error.permanent or r.error.blocked))
                     and r.message.attempts >= self.max_attempts]
             still_open = await requests_still_open(uow, worn) if worn else {}
-            await uow.outbox.mark_sent_many([(r.message, r.external_id) for r in results
-                                             if r.error is None and r.crashed is None], now)
+            delivered = [r for r in results if r.error is None and r.crashed is None]
+            await uow.outbox.mark_sent_many([(r.message, r.external_id) for r in delivered], now,
+                                            {r.message.id: r.pieces for r in delivered if r.pieces})
             for result in results:
                 message = result.message
                 if result.error is None and result.crashed is None:

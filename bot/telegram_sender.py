@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
-from bot.delivery import SendError
+from bot.delivery import SendError, Sent
 from bot.telegram_updates import CHANNEL, MAX_TEXT
 from flows.engine.events import Button, Reply
 from storage.outbox import OutboxMessage
@@ -152,8 +152,8 @@ class TelegramSender:
         """
         return await self.bot.do_api_request(method, api_kwargs={k: v for k, v in fields.items() if v is not None})
 
-    async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | None:
-        """Send or edit one message; returns Telegram's message id."""
+    async def send(self, message: OutboxMessage, reply: Reply, edit_message_id: str | None) -> str | Sent | None:
+        """Send or edit one message; returns Telegram's message id (``Sent``, with every piece's, for a long text)."""
         try:
             if edit_message_id and reply.document is None and len(reply.text) <= MAX_TEXT:
                 edited = await self._edit(message.chat_id, int(edit_message_id), reply)
@@ -182,17 +182,20 @@ class TelegramSender:
             raise
         return str(message_id)
 
-    async def _send_text(self, chat_id: str, reply: Reply) -> str:
+    async def _send_text(self, chat_id: str, reply: Reply) -> str | Sent:
+        """One message, or several pieces when too long: then every piece's id is kept (a reply to any of
+        them must find the message), the last one (with the buttons) standing for it."""
         pieces = split_text(reply.text or "…")
-        sent: dict[str, Any] = {}
+        ids: list[str] = []
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             async with self.pacer.turn(chat_id):
                 sent = await self._call("sendMessage", chat_id=chat_id, text=piece,
                                         reply_markup=keyboard_json(reply.buttons) if last else None)
-        return str(sent["message_id"])
+            ids.append(str(sent["message_id"]))
+        return ids[-1] if len(ids) == 1 else Sent(ids[-1], tuple(ids))
 
-    async def _send_document(self, chat_id: str, reply: Reply) -> str:
+    async def _send_document(self, chat_id: str, reply: Reply) -> str | Sent:
         document = reply.document
         assert document is not None
         file = InputFile(document.content, filename=document.filename, attach=True)
@@ -202,10 +205,12 @@ class TelegramSender:
                 sent = await self.bot.send_document(chat_id, file, caption=reply.text or None, reply_markup=markup)
             return str(sent.message_id)
         # Too long for a caption: the text (with its buttons) first, then the file.
-        message_id = await self._send_text(chat_id, reply)
+        text = await self._send_text(chat_id, reply)
         async with self.pacer.turn(chat_id):
-            await self.bot.send_document(chat_id, file)
-        return message_id
+            sent = await self.bot.send_document(chat_id, file)
+        if isinstance(text, Sent):
+            return Sent(text.external_id, (*text.pieces, str(sent.message_id)))
+        return Sent(text, (text, str(sent.message_id)))
 
     async def remove_keyboard(self, chat_id: str, message_id: str) -> None:
         """Take the buttons off a message that was answered (best effort: it is only tidiness)."""

@@ -2,10 +2,12 @@
 
 Which tables hold personal data is not a list kept by hand. A table is about a person when it has a
 *person column*: a column called ``person_id``, or any foreign key to ``people.id``. Every such table of
-``storage.models.metadata`` is exported (right of access) and erased (right to erasure, retention), and
-so is the ``people`` row itself. A capability that adds a table with personal data only has to give
-it a ``person_id`` column; ``tests/storage/test_erasure.py`` fails for any table that is neither about
-a person nor declared impersonal, so nothing new slips through.
+``storage.models.metadata`` is exported (``export``: every row) and erased (right to erasure, retention),
+and so is the ``people`` row itself. The right of access (``access``) adds the names of places and advisors;
+what the person is shown of it, their own data only, is chosen in ``flows.privacy.access``. A capability
+that adds a table with personal data only has to give it a ``person_id`` column;
+``tests/storage/test_erasure.py`` fails for any table that is neither about a person nor declared
+impersonal, so nothing new slips through.
 
 What happens to a person's rows on erasure, table by table:
 
@@ -143,6 +145,35 @@ class PersonalDataRepository:
             rows = (await self.session.execute(query)).mappings().all()
             tables[table.name] = [plain(dict(r)) for r in rows]
         return {"person": plain(dict(row)), "tables": tables}
+
+    async def access(self, person_id: int) -> dict[str, Any] | None:
+        """``export`` plus the names the person's own view needs (right of access, /mes_donnees).
+
+        ``{"person": ..., "tables": ..., "names": {"structures": {id: name}, "lieux": {id: {name, address}},
+        "motifs": {id: name}, "agents": {id: display_name}}}``: only the structures, places and motifs of
+        the person's appointments and hand-offs, and only the display name of the advisors who answered
+        them (never an advisor's Telegram id or e-mail). What the person sees is chosen in flows.privacy.
+        """
+        exported = await self.export(person_id)
+        if exported is None:
+            return None
+        tables = exported["tables"]
+        appointments, handoffs = tables.get("appointments", []), tables.get("handoffs", [])
+        relays = [m for m in tables.get("handoff_messages", []) if m.get("text")]
+        wanted: dict[str, tuple[set[Any], tuple[str, ...]]] = {
+            "structures": ({r["structure_id"] for r in [*appointments, *handoffs]}, ("name",)),
+            "lieux": ({r["lieu_id"] for r in appointments}, ("name", "address")),
+            "motifs": ({r["motif_id"] for r in appointments}, ("name",)),
+            "agents": ({r["agent_id"] for r in relays}, ("display_name",)),
+        }
+        names: dict[str, dict[Any, Any]] = {}
+        for name, (ids, columns) in wanted.items():
+            table = self.metadata.tables[name]
+            ids.discard(None)
+            query = select(table.c.id, *(table.c[c] for c in columns)).where(table.c.id.in_(ids))
+            rows = (await self.session.execute(query)).mappings().all() if ids else []
+            names[name] = {r["id"]: (r[columns[0]] if len(columns) == 1 else {c: r[c] for c in columns}) for r in rows}
+        return {**exported, "names": names}
 
     async def erase(self, person_id: int, *, anonymised: dict[str, tuple[str, ...]] | None = None) -> dict[str, int]:
         """Delete (or anonymise) every row about the person, then the person; rows touched per table.

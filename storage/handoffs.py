@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UtcDateTime
 from storage.crypto import EncryptedText
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, sent_as
 
 OPEN, CLOSED = "open", "closed"
 # Why a hand-off was raised.
@@ -225,8 +225,7 @@ class HandoffsRepository:
         query = (
             select(HandoffMessage)
             .join(OutboxMessage, OutboxMessage.id == HandoffMessage.outbox_id)
-            .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
-                   OutboxMessage.external_id == external_id)
+            .where(OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id, sent_as(external_id))
         )
         if agent_id is not None:
             query = query.where(HandoffMessage.agent_id == agent_id)

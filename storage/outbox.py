@@ -9,11 +9,12 @@ after a while and sent once more at most. On PostgreSQL several processes claim 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +77,9 @@ class OutboxMessage(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     external_id: Mapped[str | None] = mapped_column(String(64))
+    # A text too long for one channel message goes in several pieces: the ids of all of them
+    # (",101,102,"), so that a reply to any piece leads back to this row (``sent_as``).
+    piece_ids: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -89,8 +93,20 @@ _ADD_REPLIES = {
 }
 _MARK_SENT = (
     update(_table).where(_table.c.id == bindparam("message_id"))
-    .values(status=SENT, sent_at=bindparam("now"), external_id=bindparam("external_id"), last_error=None)
+    .values(status=SENT, sent_at=bindparam("now"), external_id=bindparam("external_id"),
+            piece_ids=bindparam("piece_ids"), last_error=None)
 )
+
+
+def piece_ids(pieces: Sequence[str]) -> str | None:
+    """The stored form of the pieces' ids (None for a message sent in one piece)."""
+    return f",{','.join(pieces)}," if len(pieces) > 1 else None
+
+
+def sent_as(external_id: str) -> ColumnElement[bool]:
+    """The rows sent as the channel's message ``external_id``: the id recorded, or any piece of a long text."""
+    return or_(OutboxMessage.external_id == external_id,
+               OutboxMessage.piece_ids.contains(f",{external_id},", autoescape=True))
 
 
 class OutboxRepository:
@@ -218,27 +234,37 @@ class OutboxRepository:
         )
         return list(await self.session.scalars(statement))
 
-    async def mark_sent_many(self, sent: Sequence[tuple[OutboxMessage, str | None]], now: dt.datetime) -> None:
-        """Several messages delivered (with the channel's message ids), in two statements at most."""
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[OutboxMessage, str | None]], now: dt.datetime,
+        pieces: Mapping[int, Sequence[str]] | None = None,
+    ) -> None:
+        """Several messages delivered (with the channel's message ids), in two statements at most.
+
+        ``pieces``: for the messages sent in several pieces (by outbox id), the ids of every piece.
+        """
+        pieces = pieces or {}
         farewells = [message.id for message, _ in sent if message.kind == FAREWELL]
         if farewells:  # see _forget_farewell
             await self.session.execute(
                 delete(OutboxMessage).where(OutboxMessage.id.in_(farewells), OutboxMessage.kind == FAREWELL)
             )
             mark_erased(self.session)
-        rows = [{"message_id": message.id, "external_id": external_id}
+        rows = [{"message_id": message.id, "external_id": external_id,
+                 "piece_ids": piece_ids(pieces.get(message.id, ()))}
                 for message, external_id in sent if message.kind != FAREWELL]
         if rows:  # one UPDATE executed for all the rows
             await self.session.execute(_MARK_SENT, [{**row, "now": now} for row in rows])
 
-    async def mark_sent(self, message_id: int, now: dt.datetime, external_id: str | None) -> None:
+    async def mark_sent(
+        self, message_id: int, now: dt.datetime, external_id: str | None, pieces: Sequence[str] = (),
+    ) -> None:
         """Delivered; the text is dropped from the queue once sent (the message log keeps what is needed)."""
         if await self._forget_farewell(message_id):
             return
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status=SENT, sent_at=now, external_id=external_id, last_error=None)
+            .values(status=SENT, sent_at=now, external_id=external_id, piece_ids=piece_ids(pieces), last_error=None)
         )
 
     async def _forget_farewell(self, message_id: int) -> bool:

@@ -16,8 +16,9 @@ from flows.engine.events import Document, Event, PersonRef
 from flows.engine.script import ERASURE_HOOKS, Next, Option, Question, Step, on_action, on_command, on_intent
 from flows.engine.turn import Turn
 from flows.engine.world import World
+from flows.privacy.access import access_view, summary_lines
 from flows.profile.description import commune_name, describe
-from flows.rules.formatting import day, months
+from flows.rules.formatting import months
 from flows.rules.settings import ConversationSettings
 from storage import crypto
 from storage.db import UnitOfWork
@@ -27,22 +28,6 @@ log = logging.getLogger(__name__)
 
 confirm_erasure = Step("privacy.erase")
 NOTICE_COMMAND = "confidentialite"
-
-# What the summary of /mes_donnees calls each table, one and several (tables not named here are
-# still in the file, and counted as "éléments").
-TABLE_LABELS = {
-    "message_log": ("message que tu m'as écrit", "messages que tu m'as écrits"),
-    "outbox": ("message que je t'ai envoyé ou prévu", "messages que je t'ai envoyés ou prévus"),
-    "inbox": ("trace technique de tes messages", "traces techniques de tes messages"),
-    "appointments": ("rendez-vous", "rendez-vous"),
-    "appointment_history": ("changement de rendez-vous", "changements de rendez-vous"),
-    "saved_suggestions": ("idée gardée", "idées gardées"),
-    "handoffs": ("demande à un conseiller", "demandes à un conseiller"),
-    "handoff_messages": ("message avec un conseiller", "messages avec un conseiller"),
-    "nudge_log": ("petit message de relance", "petits messages de relance"),
-}
-NOT_SUMMARISED = {"conversations", "consents"}  # said otherwise (or of no interest) in the summary
-
 
 # --- The notice ---------------------------------------------------------------------------------
 
@@ -98,12 +83,13 @@ async def show_notice(t: Turn) -> Next:
 
 @on_command("mes_donnees", "Tout ce que je sais de toi", rank=80)
 async def my_data(t: Turn) -> Next:
-    """Everything held about the person: a readable summary, and all of it in a JSON file."""
+    """Everything held about the person: a readable summary, and all of it in a JSON file (their own data
+    only, in French: ``flows.privacy.access``)."""
     with crypto.tolerant_reads() as unreadable:  # what the data key cannot read is said, not an error
-        exported = await t.uow.personal_data.export(t.person.id) or {"person": {}, "tables": {}}
+        exported = await t.uow.personal_data.access(t.person.id) or {"person": {}, "tables": {}}
     await t.uow.stats.bump("exports", local_day(t))
     t.say(f"Voici ce que je sais de toi :\n{_profile_lines(t)}")
-    summary = _summary(t, exported)
+    summary = _summary(access_view(exported, t.world.settings.tz, t.now))
     if unreadable.count:
         summary += (f"\nJe n'arrive plus à lire {unreadable.count} "
                     f"{'élément' if unreadable.count == 1 else 'éléments'} : ils sont marqués « illisible » "
@@ -119,21 +105,21 @@ async def my_data_button(t: Turn) -> Next:
 
 
 def export_document(settings: ConversationSettings, exported: dict, now: dt.datetime) -> Document:
-    """The export as a JSON file: who holds the data, for how long, then every row."""
+    """The export as a JSON file: who holds the data, for how long, then the person's own data
+    (``flows.privacy.access``), French keys throughout."""
     privacy, retention = settings.privacy, settings.retention
     content = {
         "service": "Tremplin",
         "responsable": privacy.controller,
         "contact_protection_des_donnees": privacy.dpo_contact,
         "version_de_la_notice": privacy.notice_version,
-        "genere_le": now.isoformat(),
+        "genere_le": now.astimezone(settings.tz).replace(microsecond=0).isoformat(),
         "durees_de_conservation": {
             "messages_jours": retention.message_text_days,
             "profil_mois_apres_le_dernier_message": retention.profile_months,
             "traces_techniques_jours": retention.processed_updates_days,
         },
-        "personne": exported.get("person", {}),
-        "tables": exported.get("tables", {}),
+        **access_view(exported, settings.tz, now),
     }
     text = json.dumps(content, ensure_ascii=False, indent=2, sort_keys=False)
     filename = f"tremplin-mes-donnees-{now.astimezone(settings.tz).date().isoformat()}.json"
@@ -144,17 +130,8 @@ def _profile_lines(t: Turn) -> str:
     return describe(t.person, commune_name(t))
 
 
-def _summary(t: Turn, exported: dict) -> str:
-    tables: dict[str, list] = exported.get("tables", {})
-    lines = []
-    consents = [c for c in tables.get("consents", []) if c.get("given")]
-    if consents:
-        at = dt.datetime.fromisoformat(consents[-1]["at"]).astimezone(t.world.settings.tz)
-        lines.append(f"• ton accord du {day(at, year=True)}")
-    for name, rows in tables.items():
-        if rows and name not in NOT_SUMMARISED:
-            one, several = TABLE_LABELS.get(name, (f"élément ({name})", f"éléments ({name})"))
-            lines.append(f"• {len(rows)} {one if len(rows) == 1 else several}")
+def _summary(view: dict) -> str:
+    lines = summary_lines(view)
     kept = "\n".join(lines) if lines else "• rien d'autre"
     return f"Je garde aussi :\n{kept}\nTout est dans ce fichier, en détail."
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from flows.engine.events import Button, Reply
 from flows.engine.script import COMMAND_DESCRIPTIONS, ERASURE_HOOKS
 from flows.engine.turn import Turn
+from flows.privacy.access import access_view
 from flows.privacy.privacy import notice
 from flows.rules.settings import ConversationSettings, PrivacySettings, RetentionSettings
 from storage import Database
+from storage.outbox import OutboxMessage
+from tests.flows.test_handoff_kit import NADIA, THOMAS, advisor, onboarded, sent_to, texts_to
+from tests.flows.test_handoff_kit import make as make_with_advisors
 from tests.kit import Chat, Harness, make_harness
-from tests.privacy_kit import inbox_chat, onboard, scan
+from tests.privacy_kit import inbox_chat, onboard, realistic_profile, scan
 
 SETTINGS = ConversationSettings(
     retention=RetentionSettings(message_text_days=60, profile_months=18),
@@ -117,9 +125,131 @@ async def test_my_data_gives_a_summary_and_the_whole_file(harness: Harness) -> N
     content = json.loads(document.content)
     assert content["contact_protection_des_donnees"] == "protection-donnees@exemple.fr"
     assert content["durees_de_conservation"]["messages_jours"] == 60
-    assert content["personne"]["first_name"] == "Inès"
-    assert "je cherche dans la logistique" in [m["text"] for m in content["tables"]["message_log"]]
+    assert content["profil"]["prenom"] == "Inès"
+    assert "je cherche dans la logistique" in [m["texte"] for m in content["messages_que_tu_m_as_ecrits"]]
+    assert content["accords"][0]["accord"] == "donné"
     assert replies[2].buttons  # back to the question in progress
+
+
+# English words of the stored rows that the person's file must not show as keys (it is in French).
+ENGLISH_KEYS = {
+    "person", "tables", "payload", "text", "status", "chat_id", "person_id", "agent_id", "created_at", "kind",
+    "first_name", "starts_at", "due_at", "buttons", "document", "filename", "content_b64", "data", "title",
+}
+ADVISOR_TELEGRAM_ID, ADVISOR_EMAIL = "7309990001", "conseillere@exemple.fr"  # the kit's made-up advisor
+
+
+def _keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+async def test_my_data_holds_only_the_person_s_own_data_in_french(harness: Harness) -> None:
+    chat = await realistic_profile(harness, "7305550002", "Maëlys")  # a hand-off, a booking, an advisor row
+    async with harness.db.transaction() as uow:  # the advisor answers through the hand-off
+        person = await uow.people.find("test", "7305550002")
+        assert person is not None
+        handoff = await uow.handoffs.open_for(person.id)
+        assert handoff is not None
+        agent = await uow.structures.agent_by_telegram_id(int(ADVISOR_TELEGRAM_ID))
+        assert agent is not None
+        await uow.handoffs.add_message(handoff, channel="test", kind="relay", now=harness.clock.now(),
+                                       agent_id=agent.id, text="On se voit jeudi, je vous attends.")
+        await uow.handoffs.add_message(handoff, channel="test", kind="summary", now=harness.clock.now(),
+                                       agent_id=agent.id)
+    replies = await chat.command("mes_donnees")
+    summary = next(r for r in replies if r.document is not None)
+    document = summary.document
+    assert document is not None
+    raw = document.content.decode("utf-8")
+    content = json.loads(raw)
+    assert ADVISOR_TELEGRAM_ID not in raw and ADVISOR_EMAIL not in raw
+    assert "advisor-1" not in raw and "demande à être rappelée" not in raw  # the outbox row sent to an advisor
+    assert "content_b64" not in raw and "BEGIN:VCALENDAR" not in raw
+    assert not _keys(content) & ENGLISH_KEYS
+    assert len(document.content) < 30_000
+    # What is theirs is there, readable.
+    assert content["profil"]["prenom"] == "Maëlys"
+    written = [m["texte"] for m in content["messages_que_tu_m_as_ecrits"]]
+    assert "je dors chez une copine depuis trois semaines" in written
+    sent = content["messages_que_je_t_ai_envoyes"]
+    assert sent and all(m["texte"] for m in sent)
+    assert "Coucou Maëlys, on en reparle ?" in [m["texte"] for m in content["messages_prevus"]]
+    [appointment] = content["rendez_vous"]
+    assert appointment["statut"] == "prévu" and appointment["lieu"] == "Antenne"
+    assert [h["quoi"] for h in appointment["historique"]] == ["pris"]
+    [request] = content["demandes_a_la_mission_locale"]
+    assert request["demande"].startswith("une demande à la mission locale le ")
+    answers = request["reponses_de_la_mission_locale"]
+    assert {"de": "Conseillère d'essai", "texte": "On se voit jeudi, je vous attends."} in [
+        {"de": a["de"], "texte": a["texte"]} for a in answers]
+    assert [i["titre"] for i in content["idees_gardees"]] == ["CAP Cuisine à Nanterre"]
+    # A first booking is a booking, not a change.
+    assert "1 rendez-vous" in summary.text and "changement" not in summary.text
+    assert "1 demande à la mission locale" in summary.text
+
+
+async def test_after_a_booking_a_hand_off_and_a_relay_my_data_leaks_nothing_of_the_advisors(
+    db: Database, tmp_path: Path,
+) -> None:
+    h = await make_with_advisors(db, tmp_path, email=True)  # hand-offs go to Telegram and e-mail
+    h.nlu.learn("je veux un rdv", "book_appointment")
+    chat = await onboarded(h)
+    await chat.send("je veux un rdv")
+    await chat.press(chat.labels[0])
+    await chat.press("Oui, je réserve")  # a first booking: its .ics, and a summary to the advisors
+    await chat.send("je veux parler à un conseiller")
+    nadia = advisor(h, NADIA)
+    await nadia.reply("Bonjour Inès, c'est Nadia. On se voit vendredi ?", sent_to(h, NADIA)[-1][1])
+    assert texts_to(h, "ines")[-1].startswith("👤 Réponse de Nadia")
+    async with db.transaction() as uow:
+        rows = list(await uow.session.scalars(select(OutboxMessage)))
+        to_advisors = [r.payload["text"] for r in rows if r.chat_id != "ines" and r.payload.get("text")]
+        emails = [a.email for a in await uow.structures.agents("ml-nanterre")]
+    assert to_advisors and any(r.payload.get("document") for r in rows if r.chat_id == "ines")  # the .ics
+
+    replies = await chat.command("mes_donnees")
+    summary = next(r for r in replies if r.document is not None)
+    assert summary.document is not None
+    raw = summary.document.content.decode("utf-8")
+    content = json.loads(raw)
+    for leak in [NADIA, THOMAS, *emails, *to_advisors]:
+        assert leak not in raw, leak
+    assert "content_b64" not in raw and "BEGIN:VCALENDAR" not in raw
+    signed = [b.data for reply, _ in sent_to(h, "ines") for b in _buttons(reply)]
+    assert signed and not [data for data in signed if data in raw]  # no signed button data
+    assert not _keys(content) & ENGLISH_KEYS
+    assert len(summary.document.content) < 30_000
+    assert "un fichier d'agenda (.ics)" in [m.get("fichier") for m in content["messages_que_je_t_ai_envoyes"]]
+    [appointment] = content["rendez_vous"]
+    assert appointment["statut"] == "prévu" and [e["quoi"] for e in appointment["historique"]] == ["pris"]
+    requests = content["demandes_a_la_mission_locale"]
+    assert all(r["demande"].startswith("une demande à la mission locale le ") for r in requests)
+    answers = [a for r in requests for a in r["reponses_de_la_mission_locale"]]
+    assert [(a["de"], a["texte"]) for a in answers] == [("Nadia", "Bonjour Inès, c'est Nadia. On se voit vendredi ?")]
+    assert "1 rendez-vous" in summary.text and "changement" not in summary.text
+
+
+def _buttons(reply: Reply) -> list[Button]:
+    return [b for row in reply.buttons for b in row]
+
+
+def test_a_message_with_a_calendar_file_and_buttons_shows_what_they_are_not_their_bytes() -> None:
+    person = {"channel": "telegram", "chat_id": "42", "first_name": "Inès"}
+    sent = {"channel": "telegram", "chat_id": "42", "status": "sent", "sent_at": "2026-12-01T10:00:00+00:00",
+            "payload": {"text": "C'est noté !", "buttons": [[{"label": "Déplacer", "data": "Zm9vYmFy.c2lnbmVk"}]],
+                        "document": {"filename": "rendez-vous.ics", "mime_type": "text/calendar",
+                                     "content_b64": "QkVHSU46VkNBTEVOREFS"}}}
+    to_advisor = {**sent, "chat_id": "7309990001", "payload": {"text": "Inès, 19 ans : dossier"}}
+    view = access_view({"person": person, "tables": {"outbox": [sent, to_advisor]}}, SETTINGS.tz,
+                       dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC))
+    assert view["messages_que_je_t_ai_envoyes"] == [{
+        "le": "2026-12-01T11:00:00+01:00", "statut": "envoyé", "texte": "C'est noté !", "boutons": ["Déplacer"],
+        "fichier": "un fichier d'agenda (.ics)",
+    }]
 
 
 # --- Erasure --------------------------------------------------------------------------------

@@ -51,6 +51,6 @@ async def test_my_data_says_what_it_could_not_read(harness: Harness, another_key
     document = replies[1].document
     assert document is not None
     content = json.loads(document.content)
-    assert content["personne"]["first_name"] == "Nora"  # what is not encrypted is all there
-    assert crypto.UNREADABLE in [m["text"] for m in content["tables"]["message_log"]]
+    assert content["profil"]["prenom"] == "Nora"  # what is not encrypted is all there
+    assert crypto.UNREADABLE in [m["texte"] for m in content["messages_que_tu_m_as_ecrits"]]
     assert "je dors chez une copine" not in document.content.decode()

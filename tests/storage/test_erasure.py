@@ -90,6 +90,23 @@ async def test_export_lists_every_table_with_the_text_decrypted(db: Database) ->
     assert "[fichier, non recopié]" in json.dumps(exported["tables"]["outbox"], ensure_ascii=False)
 
 
+async def test_access_names_the_places_and_the_advisors_who_answered_never_their_contacts(db: Database) -> None:
+    harness = make_harness(db)
+    await realistic_profile(harness, MAELYS, "Maëlys")
+    async with db.transaction() as uow:
+        person = await uow.people.find("test", MAELYS)
+        agent = await uow.structures.agent_by_telegram_id(7309990001)
+        handoff = await uow.handoffs.open_for(person.id)
+        await uow.handoffs.add_message(handoff, channel="test", kind="relay", now=harness.clock.now(),
+                                       agent_id=agent.id, text="Je vous rappelle demain.")
+        access = await uow.personal_data.access(person.id)
+    assert access["names"]["agents"] == {agent.id: "Conseillère d'essai"}
+    assert access["names"]["lieux"] == {"ml-test-1": {"name": "Antenne", "address": "1 rue d'Essai"}}
+    assert access["names"]["motifs"] and access["names"]["structures"]["ml-test"] == "Mission locale d'essai"
+    names = json.dumps(access["names"], ensure_ascii=False)
+    assert "7309990001" not in names and "conseillere@exemple.fr" not in names
+
+
 # --- Erasure --------------------------------------------------------------------------------
 
 
