@@ -45,16 +45,22 @@ def _local_key_path(cfg: AppConfig) -> Path:
     return path
 
 
+def _from_environment(cfg: AppConfig) -> str | None:
+    """TREMPLIN_DATA_KEY when it holds something (set but empty counts as unset)."""
+    raw = cfg.secrets.data_key.get_secret_value().strip() if cfg.secrets.data_key is not None else ""
+    return raw or None
+
+
 def _source(cfg: AppConfig) -> str:
-    return "TREMPLIN_DATA_KEY" if cfg.secrets.data_key is not None else str(LOCAL_KEY_FILE)
+    return "TREMPLIN_DATA_KEY" if _from_environment(cfg) is not None else str(LOCAL_KEY_FILE)
 
 
 def configured_keys(cfg: AppConfig) -> list[str]:
     """``TREMPLIN_DATA_KEY``, or on the embedded SQLite default the local key file; newest first. Empty
     when neither is there on SQLite (never creates anything). PostgreSQL must set the variable: its data
     outlives any one machine's files."""
-    if cfg.secrets.data_key is not None:
-        raw = cfg.secrets.data_key.get_secret_value()
+    if (from_environment := _from_environment(cfg)) is not None:
+        raw = from_environment
     elif not cfg.database_url.startswith("sqlite"):
         raise crypto.DataKeyError(
             "TREMPLIN_DATA_KEY is not set: generate one with `tremplin data new-key` and set it in the environment."
@@ -73,7 +79,10 @@ def button_key(keys: list[str]) -> bytes:
 def _create_local_key(cfg: AppConfig) -> str:
     path = _local_key_path(cfg)
     private_folder(path.parent)  # 0700
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made meanwhile by another process starting on the same empty database
+        return path.read_text().split(",")[0].strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key := crypto.new_key())
     log.warning("TREMPLIN_DATA_KEY is not set and the database holds no encrypted data: created a local key in %s "

@@ -167,3 +167,19 @@ async def test_another_key_is_refused_on_both_backends(with_key: Callable[[str],
                                          f"{key_id(other)}"):
         await install_keys(with_key(other), migrate=True)
     assert (await install_keys(with_key(f"{other},{first}"), migrate=True)).to_record is None  # a rotation's step 2
+
+
+async def test_an_empty_data_key_variable_counts_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_key: str,
+) -> None:
+    """Before: `TREMPLIN_DATA_KEY=` (set, empty) on a database without encrypted data tried to make a new key
+    file over the existing one and crashed with FileExistsError at every start after the first."""
+    monkeypatch.delenv("TREMPLIN_CONFIG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db/tremplin.db")
+    monkeypatch.setenv("TREMPLIN_DATA_KEY", "")
+    try:
+        first = await install_keys(load_settings(root=tmp_path), migrate=True)
+        again = await install_keys(load_settings(root=tmp_path), migrate=True)
+        assert again.keys == first.keys == [(tmp_path / LOCAL_KEY_FILE).read_text().strip()]
+    finally:
+        crypto.use_keys(data_key)
