@@ -11,7 +11,7 @@ from storage.structures import Agent
 
 def short_name(agent: Agent) -> str:
     """"Nadia" from "Nadia (exemple)" or "Nadia B.": what the young person reads."""
-    return agent.display_name.split("(")[0].strip() or "ton conseiller"
+    return agent.display_name.split("(")[0].strip() or "la mission locale"
 
 
 def young_name(person: Person) -> str:

@@ -123,7 +123,7 @@ async def _writing_to(t: Turn) -> tuple[Handoff, Agent] | None:
 @write_step.ask
 async def _(t: Turn) -> Question:
     found = await _writing_to(t)
-    name = short_name(found[1]) if found else "ton conseiller"
+    name = short_name(found[1]) if found else "la mission locale"
     return Question(f"Écris ton message pour {name}. Je le transmets tel quel.",
                     options=[Option("_cancel", "Laisser tomber")])
 

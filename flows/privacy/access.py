@@ -200,7 +200,7 @@ def _handoffs(tables: dict[str, list[dict[str, Any]]], names: dict[str, dict[Any
 
 def _short(display_name: Any) -> str:
     """"Nadia" from "Nadia (exemple)": how the answers were signed for the person (flows.handoff.names)."""
-    return str(display_name or "").split("(")[0].strip() or "ton conseiller"
+    return str(display_name or "").split("(")[0].strip() or "la mission locale"
 
 
 def _moment(value: Any, tz: dt.tzinfo) -> dt.datetime | None:

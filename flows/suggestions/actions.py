@@ -64,7 +64,7 @@ async def save_offer(t: Turn, offer: Offer) -> Next:
     added = await t.uow.suggestions.save(t.person.id, offer.id, offer.kind, offer.title, t.now)
     if added:
         t.ack = "C'est noté"
-        t.say(f"C'est noté : « {offer.title} » t'intéresse. Ton conseiller le verra.",
+        t.say(f"C'est noté : « {offer.title} » t'intéresse. La mission locale le verra.",
               buttons=[t.action("Prendre rendez-vous", "sg_rdv", offer.ref)])
     else:
         t.ack = "Déjà noté"

@@ -122,7 +122,7 @@ async def test_interest_is_saved_once_for_the_handoff(harness: Harness) -> None:
     cards = await chat.press("Montre-moi")
     interested = cards[0].buttons[1][0]
     saved = await chat.tap(interested)
-    assert saved[0].text == "C'est noté : « École de la 2e chance (E2C) » t'intéresse. Ton conseiller le verra."
+    assert saved[0].text == "C'est noté : « École de la 2e chance (E2C) » t'intéresse. La mission locale le verra."
     assert chat.last_ack == "C'est noté"
     again = await chat.tap(interested)
     assert again[0].text == "C'est déjà noté : « École de la 2e chance (E2C) »."
@@ -143,7 +143,7 @@ async def test_typed_interest_asks_which_idea_or_saves_the_only_one(db: Database
     assert [r.text for r in replies] == ["Laquelle t'intéresse ?"]  # a button for each idea on screen
     assert labels(replies[0]) == ["École de la 2e chance (E2C)", "Promo 16-18", "Préparateur de commandes en…"]
     saved = await chat.press("Promo 16-18")
-    assert saved[0].text == "C'est noté : « Promo 16-18 » t'intéresse. Ton conseiller le verra."
+    assert saved[0].text == "C'est noté : « Promo 16-18 » t'intéresse. La mission locale le verra."
     assert offer_of_card(cards[1].text).title == "Promo 16-18"
 
     one = data_catalogue()
@@ -154,7 +154,7 @@ async def test_typed_interest_asks_which_idea_or_saves_the_only_one(db: Database
     await onboard(other)
     assert len(await other.send("ça m'intéresse")) == 1  # on the welcome question: "show me"
     saved = await other.send("ça m'intéresse")
-    assert saved[0].text == "C'est noté : « École de la 2e chance (E2C) » t'intéresse. Ton conseiller le verra."
+    assert saved[0].text == "C'est noté : « École de la 2e chance (E2C) » t'intéresse. La mission locale le verra."
 
 
 async def test_more_info_gives_the_details(harness: Harness) -> None:
