@@ -38,6 +38,7 @@ def _backend(cfg: AppConfig, kind: Backend | None):
         (kind.value if kind else cfg.nlu_backend),
         rasa_url=cfg.rasa_url,
         timeout=cfg.settings.nlu.rasa_timeout_seconds,
+        circuit_open_seconds=cfg.settings.nlu.rasa_pause_seconds,
         cache_dir=cfg.path(cfg.settings.nlu.cache_dir),
         timezone=cfg.settings.timezone,
     )

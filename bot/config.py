@@ -46,6 +46,8 @@ class NluSettings(Section):
     threshold: float = Field(0.5, ge=0, le=1)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = Field(2.0, gt=0)
+    # After 3 failures in a row, Rasa is left alone this long (the embedded NLU answers), then probed once.
+    rasa_pause_seconds: float = Field(60.0, gt=0)
     cache_dir: Path = Path("var/nlu")
 
 

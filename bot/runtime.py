@@ -53,6 +53,7 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         cfg.nlu_backend,
         rasa_url=cfg.rasa_url,
         timeout=nlu_settings.rasa_timeout_seconds,
+        circuit_open_seconds=nlu_settings.rasa_pause_seconds,
         cache_dir=cfg.path(nlu_settings.cache_dir),
         timezone=cfg.settings.timezone,
     )

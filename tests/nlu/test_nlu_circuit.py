@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 
+from bot import cli_nlu
+from bot.config import load_settings
 from nlu.embedded import EmbeddedBackend
 from nlu.rasa_backend import RasaBackend
 from tests.nlu.conftest import FakeRasa
@@ -112,3 +115,14 @@ def test_the_sync_path_shares_the_circuit(embedded: EmbeddedBackend, fake_rasa: 
     assert backend.parse_sync(SECRET).intent.name == "greet"
     assert backend.parse_sync(SECRET).intent.name == "greet"
     assert len(fake_rasa.requests) == 5
+
+
+def test_the_pause_is_a_setting_of_config_yml(
+    monkeypatch: pytest.MonkeyPatch, nlu_cache: Path, real_nlu: EmbeddedBackend,
+) -> None:
+    """`nlu.rasa_pause_seconds` (config.yml, or TREMPLIN_NLU__RASA_PAUSE_SECONDS) reaches the breaker."""
+    monkeypatch.setenv("TREMPLIN_NLU__CACHE_DIR", str(nlu_cache))  # the run's trained model
+    monkeypatch.setenv("TREMPLIN_NLU__RASA_PAUSE_SECONDS", "5")
+    backend = cli_nlu._backend(load_settings(), cli_nlu.Backend.rasa)
+    assert isinstance(backend, RasaBackend) and backend.circuit.open_seconds == 5
+    assert load_settings().settings.nlu.rasa_pause_seconds == 5
