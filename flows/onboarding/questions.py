@@ -195,7 +195,7 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
             continue
         if field.multiple:
             before = list(getattr(t.person, name) or [])
-            value = [o.value for o in field.options if o.value in before or o.value in value]
+            value = _ticked(field, before, value)
             added = [v for v in value if v not in before]
             # Answered when it is this question, or the next one the person expects (they moved on).
             await store(t, field, value, answered=field is current or field is _following(t, current))
@@ -241,7 +241,7 @@ async def keep_in_passing(t: Turn) -> bool:
             before = list(getattr(t.person, name) or [])
             added = [v for v in value if v not in before]
             if added:
-                await store(t, field, [o.value for o in field.options if o.value in before + added],
+                await store(t, field, _ticked(field, before, added),
                             answered=False)
                 said.append(field.said(t, added))
         elif getattr(t.person, name) != value:
@@ -250,6 +250,11 @@ async def keep_in_passing(t: Turn) -> bool:
     if said:
         t.say(f"Noté : {', '.join(said)}.")
     return bool(said)
+
+
+def _ticked(field: Field, before: list[Any], more: list[Any]) -> list[Any]:
+    """A list answer with more values ticked, in the order of the buttons."""
+    return [o.value for o in field.options if o.value in before or o.value in more]
 
 
 def _following(t: Turn, current: Field | None) -> Field | None:

@@ -29,13 +29,17 @@ def _offer_pressed(t: Turn) -> Offer | None:
     return catalogue.offer(t.argument) if catalogue is not None and t.argument else None
 
 
+def _gone(t: Turn) -> Next:
+    t.say("Cette idée n'est plus dans ma liste. Écris /idees pour voir les nouvelles.")
+    return t.stay()
+
+
 @on_action("sg_info")
 async def more_info(t: Turn) -> Next:
     """"Plus d'infos": the details of one idea, with what to do next."""
     offer = _offer_pressed(t)
     if offer is None:
-        t.say("Cette idée n'est plus dans ma liste. Écris /idees pour voir les nouvelles.")
-        return t.stay()
+        return _gone(t)
     return await show_info(t, offer)
 
 
@@ -51,8 +55,7 @@ async def save(t: Turn) -> Next:
     """"Ça m'intéresse": kept for the advisor (once, however many taps)."""
     offer = _offer_pressed(t)
     if offer is None:
-        t.say("Cette idée n'est plus dans ma liste. Écris /idees pour voir les nouvelles.")
-        return t.stay()
+        return _gone(t)
     return await save_offer(t, offer)
 
 
