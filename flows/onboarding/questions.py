@@ -67,6 +67,9 @@ CLOSING = re.compile(
     r"rien d autre|rien de plus|pas d autre|fini|termine|ca (?:sera|ira) tout|ca ira|voila(?: tout)?|"
     r"non merci|non|nan|nn|no|rien|r|aucun|aucune|personne|that s all)\b"
 )
+# At a list question, words that take back what was ticked: "non en fait plutôt la logistique" replaces,
+# "la logistique aussi" adds.
+INSTEAD = re.compile(r"\b(?:plutot|a la place|finalement|en fait|enfait|change d avis)\b")
 DONE_ALIASES = ("c est tout", "c tout", "cest tout", "c bon", "c est bon", "fini", "rien d autre", "voila")
 
 
@@ -194,7 +197,7 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
             confirm = confirm or t.goto(name_confirm.name)
             continue
         if field.multiple:
-            before = list(getattr(t.person, name) or [])
+            before = [] if _instead(t, field, current) else list(getattr(t.person, name) or [])
             value = _ticked(field, before, value)
             added = [v for v in value if v not in before]
             # Answered when it is this question, or the next one the person expects (they moved on).
@@ -212,9 +215,10 @@ async def keep(t: Turn, found: dict[str, Found], current: Field | None) -> Next:
         t.say(f"Noté : {', '.join(said)}.")
     if confirm is not None:
         return confirm
-    if current is not None and current.multiple and current.name in found and not _closing(t):
-        added = found[current.name].value
-        t.say(f"J'ajoute : {join([label(current.options, v).lower() for v in added])}.")
+    instead = current is not None and _instead(t, current, current)
+    if current is not None and current.multiple and current.name in found and (instead or not _closing(t)):
+        named = join([label(current.options, v).lower() for v in found[current.name].value])
+        t.say(f"C'est noté : {named} à la place." if instead else f"J'ajoute : {named}.")
         if len(found) == 1:
             return t.stay(reask=True)
     return await next_question(t)
@@ -250,6 +254,11 @@ async def keep_in_passing(t: Turn) -> bool:
     if said:
         t.say(f"Noté : {', '.join(said)}.")
     return bool(said)
+
+
+def _instead(t: Turn, field: Field, current: Field | None) -> bool:
+    """At its own list question, the person takes back what they ticked ("non, plutôt la logistique")."""
+    return field is current and field.multiple and bool(INSTEAD.search(t.folded))
 
 
 def _ticked(field: Field, before: list[Any], more: list[Any]) -> list[Any]:

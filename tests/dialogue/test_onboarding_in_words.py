@@ -330,3 +330,17 @@ async def test_a_word_of_the_trades_buttons_is_a_trade_not_a_difficulty(harness:
     await chat.send("sante, aide soignante")
     stored = await person(harness)
     assert stored.obstacles == [] and stored.sectors == ["sante_social"]
+
+
+@pytest.mark.parametrize("typed", ["non en fait plutot la logistique", "finalement la logistique"])
+async def test_a_change_of_mind_at_a_list_question_replaces_and_keeps_it_open(harness: Harness, typed: str) -> None:
+    """Before: "non en fait plutôt la logistique" after "le bâtiment" kept both and closed the question."""
+    chat = await answered_up_to_who_follows(harness)
+    await chat.send("non")
+    await chat.send("rien")
+    await chat.send("le batiment")
+    await chat.send(typed)
+    assert "C'est noté : logistique à la place." in chat.texts
+    assert chat.last.text.startswith("Quels métiers")
+    await chat.send("la vente aussi")
+    assert (await person(harness)).sectors == ["logistique", "commerce_vente"]
