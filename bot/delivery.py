@@ -7,6 +7,7 @@ in between, the row is released after ``stale_after`` and sent once more, never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -176,11 +177,13 @@ class Delivery:
         for row in rows:
             by_chat[(row.channel, row.chat_id)].append(row)
         # One chat's messages in order; different chats side by side (the usual case, the replies to one
-        # update, is one chat: sent from this task, without a task of its own).
+        # update, is one chat: sent from this task, without a task of its own). Chats with an urgent message
+        # start first and never wait for a free slot: a distress summary does not queue behind nudges.
         if len(by_chat) == 1:
             groups = [await self._send_chat(rows)]
         else:
-            groups = await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
+            chats = sorted(by_chat.values(), key=lambda messages: not any(m.urgent for m in messages))
+            groups = await asyncio.gather(*(self._send_chat(messages) for messages in chats))
         results = [result for group in groups for result in group]
         await self._record(results)
 
@@ -200,7 +203,7 @@ class Delivery:
 
     async def _send_chat(self, messages: list[OutboxMessage]) -> list[_Result]:
         results = []
-        async with self._slots:
+        async with contextlib.nullcontext() if any(m.urgent for m in messages) else self._slots:
             for index, message in enumerate(messages):
                 sender = self.senders[message.channel]
                 payload = message.payload or {}

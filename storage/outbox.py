@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     ForeignKey,
     Index,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    false,
     func,
     or_,
     select,
@@ -68,6 +70,8 @@ class OutboxMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(24))
     category: Mapped[str] = mapped_column(String(16), default=ESSENTIAL)
+    # About someone in danger (a distress summary to the advisors): claimed and sent before anything else.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     payload: Mapped[Any] = mapped_column(EncryptedJSON)
     appointment_id: Mapped[int | None] = mapped_column(Integer, index=True)
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -133,6 +137,7 @@ class OutboxRepository:
         category: str = ESSENTIAL,
         appointment_id: int | None = None,
         expires_at: dt.datetime | None = None,
+        urgent: bool = False,
     ) -> int | None:
         """Queue a message; None when a message with this key already exists (idempotent)."""
         insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
@@ -141,7 +146,7 @@ class OutboxRepository:
             .values(
                 key=key, person_id=person_id, channel=channel, chat_id=chat_id, kind=kind, category=category,
                 payload=payload, appointment_id=appointment_id, due_at=due_at, expires_at=expires_at,
-                status=PENDING, attempts=0, created_at=now,
+                status=PENDING, attempts=0, created_at=now, urgent=urgent,
             )
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxMessage.id)
@@ -165,7 +170,8 @@ class OutboxRepository:
         status, attempts, claimed_at = (SENDING, 1, now) if claimed else (PENDING, 0, None)
         rows = [
             {"key": r.key, "person_id": person_id, "channel": channel, "chat_id": chat_id, "kind": r.kind,
-             "category": ESSENTIAL, "payload": r.payload, "appointment_id": None, "due_at": now, "expires_at": None,
+             "category": ESSENTIAL, "urgent": False, "payload": r.payload,
+             "appointment_id": None, "due_at": now, "expires_at": None,
              "status": status, "attempts": attempts, "claimed_at": claimed_at, "created_at": now}
             for r in replies
         ]
@@ -191,7 +197,8 @@ class OutboxRepository:
     async def claim_due(
         self, now: dt.datetime, limit: int, channels: Iterable[str], created_before: dt.datetime | None = None
     ) -> list[OutboxMessage]:
-        """Take up to ``limit`` due messages for delivery, oldest first; other processes skip them.
+        """Take up to ``limit`` due messages for delivery, urgent ones first, then oldest first; other
+        processes skip them.
 
         ``created_before`` leaves alone the rows just written and never tried, which the process that
         wrote them is about to deliver itself (taking them here could send a person's replies out of order).
@@ -203,9 +210,9 @@ class OutboxRepository:
         )
         if created_before is not None:
             query = query.where(or_(OutboxMessage.attempts > 0, OutboxMessage.created_at < created_before))
-        query = query.order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+        query = query.order_by(OutboxMessage.urgent.desc(), OutboxMessage.due_at, OutboxMessage.id).limit(limit)
         rows = await self._take(query, now)
-        return sorted(rows, key=lambda row: (row.due_at, row.id))
+        return sorted(rows, key=lambda row: (not row.urgent, row.due_at, row.id))
 
     async def claim(self, ids: Iterable[int], now: dt.datetime, channels: Iterable[str]) -> list[OutboxMessage]:
         """Take these pending messages (just written by this process) for immediate delivery, on the

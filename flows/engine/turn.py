@@ -255,12 +255,14 @@ class Turn:
         buttons: Sequence[tuple[str, str]] = (),
         document: Document | None = None,
         category: str = ESSENTIAL,
+        urgent: bool = False,
     ) -> int | None:
-        """Send a message now to another chat (an advisor). ``buttons`` are (label, data) pairs already signed."""
+        """Send a message now to another chat (an advisor). ``buttons`` are (label, data) pairs already signed;
+        ``urgent`` (someone in danger) goes before anything else waiting to be sent."""
         reply = Reply(text=text, buttons=tuple((Button(label, data),) for label, data in buttons), document=document)
         message_id = await self.uow.outbox.add(
             key=key, channel=channel, chat_id=chat_id, kind=kind, category=category, payload=reply_payload(reply),
-            due_at=self.now, now=self.now, person_id=person_id,
+            due_at=self.now, now=self.now, person_id=person_id, urgent=urgent,
         )
         if message_id is not None:
             self.planned.append(message_id)

@@ -74,7 +74,8 @@ async def raise_handoff(t: Turn, reason: str, structure_id: str | None, *, urgen
         words = f"\n« {current} »" if current and consented else " (texte non gardé : pas d'accord donné)"
         text = f"🔴 URGENT · {young_name(t.person)} · n° {existing.id} : nouveau message de détresse.{words}"
         for agent in agents:
-            await tell_advisor(t, existing, agent, text, kind=FORWARD, key=f"{t.event.key}:urgent:{agent.id}")
+            await tell_advisor(t, existing, agent, text, kind=FORWARD, key=f"{t.event.key}:urgent:{agent.id}",
+                               urgent=True)
     return Raised(existing, agents, False)
 
 

@@ -68,7 +68,7 @@ async def send_summary(
             reply = Reply(text, summary_buttons(world, agent, handoff))
             outbox_id = await uow.outbox.add(
                 key=f"{key}:{agent.id}:tg", channel=TELEGRAM, chat_id=str(agent.telegram_id), kind=KIND_SUMMARY,
-                payload=reply_payload(reply), due_at=now, now=now, person_id=person.id,
+                payload=reply_payload(reply), due_at=now, now=now, person_id=person.id, urgent=handoff.urgent,
             )
             if outbox_id is not None:
                 planned.append(outbox_id)
@@ -80,7 +80,7 @@ async def send_summary(
             outbox_id = await uow.outbox.add(
                 key=f"{key}:{agent.id}:mail", channel=EMAIL, chat_id=agent.email, kind=KIND_SUMMARY,
                 payload={"text": plain, "html": html, "subject": subject, "buttons": []}, due_at=now, now=now,
-                person_id=person.id,
+                person_id=person.id, urgent=handoff.urgent,
             )
             if outbox_id is not None:
                 planned.append(outbox_id)
@@ -90,12 +90,15 @@ async def send_summary(
     return queued
 
 
-async def tell_advisor(t: Turn, handoff: Handoff, agent: Agent, text: str, *, kind: str, key: str) -> int | None:
+async def tell_advisor(
+    t: Turn, handoff: Handoff, agent: Agent, text: str, *, kind: str, key: str, urgent: bool = False,
+) -> int | None:
     """A message about the person to one advisor's Telegram chat, recorded so that they can reply to it."""
     if agent.telegram_id is None:
         return None
     outbox_id = await t.send_to(channel=TELEGRAM, chat_id=str(agent.telegram_id), text=text, key=key,
-                                kind=KIND_FORWARD if kind == FORWARD else KIND_NOTICE, person_id=t.person.id)
+                                kind=KIND_FORWARD if kind == FORWARD else KIND_NOTICE, person_id=t.person.id,
+                                urgent=urgent)
     if outbox_id is not None:
         await t.uow.handoffs.add_message(handoff, channel=TELEGRAM, kind=kind, now=t.now, agent_id=agent.id,
                                          outbox_id=outbox_id)
