@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.metrics import DELIVERIES_FAILED
 from flows.engine.events import Reply
 from flows.engine.turn import payload_reply
 from flows.handoff.channel import KEEP_TRYING_EVERY, requests_still_open, tell_delivery_stuck
@@ -72,6 +73,18 @@ async def _own_chat(uow: UnitOfWork, message: OutboxMessage) -> bool:
     """The message went to its person's own chat (not to an advisor's, about them)."""
     person = await uow.people.get(message.person_id) if message.person_id is not None else None
     return person is not None and (person.channel, person.chat_id) == (message.channel, message.chat_id)
+
+
+def _cause(result: _Result) -> str:
+    """The metrics' word for why a delivery failed."""
+    error = result.error
+    if error is None:
+        return "crash"
+    if error.blocked:
+        return "blocked"
+    if error.retry_after is not None:
+        return "rate_limited"
+    return "refused" if error.permanent else "unavailable"
 
 
 class Delivery:
@@ -274,6 +287,8 @@ class Delivery:
                     continue
                 error = result.error
                 reason = str(error) if error else f"crash: {result.crashed}"
+                if not result.deferred:
+                    DELIVERIES_FAILED.labels(message.channel, _cause(result)).inc()
                 chat = (message.channel, message.chat_id)
                 if result.deferred and not (error is not None and error.blocked):
                     # Same due time as the failed message: claimed in id order, after it.

@@ -3,7 +3,7 @@
 Every request must carry the ``X-Telegram-Bot-Api-Secret-Token`` header set with ``setWebhook``
 (``WEBHOOK_SECRET``): a wrong or missing one gets 403 and nothing is recorded. A failure to record
 answers 500, and Telegram delivers the update again later. ``GET /healthz`` tells a load balancer
-whether this process and its database answer.
+whether this process and its database answer; ``GET /metrics`` is for the operator's Prometheus.
 
 Served by Tornado, which python-telegram-bot's ``webhooks`` extra already installs; it runs in the
 bot's event loop, next to the scheduler and the delivery.
@@ -21,12 +21,15 @@ import tornado.netutil
 import tornado.web
 from sqlalchemy import text
 
+from bot.delivery import Delivery
+from bot.metrics import CONTENT_TYPE, exposition
 from bot.telegram_channel import TelegramChannel
 from storage import Database
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes
 
 
@@ -84,6 +87,18 @@ class HealthHandler(_Base):
         self.finish({"status": "ok"})
 
 
+class MetricsHandler(_Base):
+    """GET /metrics: the Prometheus text (bot/metrics.py)."""
+
+    def initialize(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+
+    async def get(self) -> None:
+        body = await exposition(self.delivery.db, self.delivery.clock.now(), max_attempts=self.delivery.max_attempts)
+        self.set_header("Content-Type", CONTENT_TYPE)
+        self.finish(body)
+
+
 class WebhookServer:
     """The HTTP server of webhook mode."""
 
@@ -95,6 +110,7 @@ class WebhookServer:
         application = tornado.web.Application([
             (self.path, UpdateHandler, {"channel": channel, "secret": secret}),
             (HEALTH_PATH, HealthHandler, {"db": db}),
+            (METRICS_PATH, MetricsHandler, {"delivery": channel.delivery}),
         ])
         self._server = tornado.httpserver.HTTPServer(application, max_body_size=MAX_BODY, xheaders=True)
 

@@ -49,6 +49,16 @@ FAREWELL = "farewell"
 
 
 @dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the outbox (the operator's metrics): due messages by channel, the oldest one's due
+    time, and, by channel, those still pending after every usual attempt (about a request still open)."""
+
+    due: dict[str, int]
+    oldest_due_at: dt.datetime | None
+    stuck: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class NewReply:
     """A reply to write (``add_replies``): its idempotency key, its kind and what it says."""
 
@@ -347,6 +357,18 @@ class OutboxRepository:
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
         return {status: count for status, count in rows.all()}
+
+    async def backlog(self, now: dt.datetime, *, max_attempts: int) -> Backlog:
+        """Due messages not sent yet (pending or being sent), and those kept trying past ``max_attempts``."""
+        due = OutboxMessage.due_at <= now
+        rows = (await self.session.execute(
+            select(OutboxMessage.channel, func.count().filter(due), func.min(OutboxMessage.due_at).filter(due),
+                   func.count().filter(OutboxMessage.attempts >= max_attempts))
+            .where(OutboxMessage.status.in_([PENDING, SENDING])).group_by(OutboxMessage.channel)
+        )).all()
+        oldest = min((row[2] for row in rows if row[2] is not None), default=None)
+        return Backlog(due={row[0]: row[1] for row in rows if row[1]}, oldest_due_at=oldest,
+                       stuck={row[0]: row[3] for row in rows if row[3]})
 
     async def next_due_at(self, channels: Iterable[str]) -> dt.datetime | None:
         """When the next pending message comes due."""

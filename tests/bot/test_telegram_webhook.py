@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.telegram_webhook import HEALTH_PATH, SECRET_HEADER
+from bot.telegram_webhook import HEALTH_PATH, METRICS_PATH, SECRET_HEADER
 from storage.inbox import InboxUpdate
 from tests.bot.fake_telegram import ROOT, FakeTelegram, TgUser, running_bot, wait_handled
 from tests.kit import ScriptedNlu
@@ -68,6 +68,10 @@ async def test_webhook_checks_the_secret_and_answers_after_recording(fake: FakeT
 
             health = await client.get(f"http://127.0.0.1:{port}{HEALTH_PATH}")
             assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+            metrics = await client.get(f"http://127.0.0.1:{port}{METRICS_PATH}")
+            assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
+            assert "tremplin_outbox_oldest_due_seconds 0.0" in metrics.text, "everything was sent"
 
 
 async def test_webhook_mode_needs_a_secret(fake: FakeTelegram, db_url: str) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from bot.delivery import SendError
+from bot.metrics import exposition
 from flows.engine.events import TEXT, Event, Reply
 from flows.nudges.reminders import KIND_RESCHEDULE
 from storage import Database
@@ -536,6 +538,7 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
         return await recorded(message, reply, edit)
 
     h.sender.send = smtp_down  # type: ignore[method-assign]
+    failed_before = failed_emails()
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
     [handoff] = await handoffs(h)
@@ -544,6 +547,10 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
         await h.delivery.deliver_due()
     mails = await outbox_rows(h, channel="email")
     assert mails and all(m.status == "pending" and m.attempts > 8 for m in mails)
+    # The operator's metrics say so too (GET /metrics, bot/metrics.py).
+    metrics = (await exposition(db, h.clock.now(), max_attempts=h.delivery.max_attempts)).decode()
+    assert f'tremplin_deliveries_stuck{{channel="email"}} {float(len(mails))}' in metrics
+    assert failed_emails() - failed_before == sum(m.attempts for m in mails)
     warnings = [t for t in texts_to(h, NADIA) if t.startswith("⚠️")]
     assert warnings == [f"⚠️ Demande n° {handoff.id} : l'e-mail aux conseillers n'est pas encore parti (le serveur "
                         "ne répond pas). J'essaie encore tant que la demande est ouverte. Elle est dans /jeunes."]
@@ -553,3 +560,11 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
     h.clock.advance(hours=2)
     await h.delivery.deliver_due()
     assert {m.status for m in await outbox_rows(h, channel="email")} == {"failed"}
+    metrics = (await exposition(db, h.clock.now(), max_attempts=h.delivery.max_attempts)).decode()
+    assert "tremplin_deliveries_stuck{" not in metrics
+
+
+def failed_emails() -> float:
+    """Failed e-mail attempts counted so far in this process (the counter is the process's)."""
+    return REGISTRY.get_sample_value("tremplin_deliveries_failed_total",
+                                     {"channel": "email", "cause": "unavailable"}) or 0.0
