@@ -65,6 +65,9 @@ class DeliverySettings(Section):
     tick_seconds: float = Field(2.0, gt=0)
     batch_size: int = Field(100, ge=1)
     max_attempts: int = Field(8, ge=1)
+    # A message taken by a worker that stopped (or lost the database) before recording it is sent again after
+    # this long: shorter means less delay after a crash, longer means fewer second copies of slow sends.
+    stale_after_seconds: float = Field(60.0, ge=5)
 
 
 class DataSettings(Section):

@@ -22,6 +22,7 @@ from flows.handoff.channel import KEEP_TRYING_EVERY, requests_still_open, tell_d
 from flows.nudges.policy import withhold
 from flows.rules.clock import Clock
 from storage import Database, UnitOfWork
+from storage.handoffs import Handoff
 from storage.outbox import APPOINTMENT, ESSENTIAL, FAILED, NUDGE, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -274,8 +275,9 @@ class Delivery:
         retry_at: dict[tuple[str, str], dt.datetime] = {}  # when a chat's failed message is tried again
         async with self.db.transaction() as uow:
             # Out of attempts but about a request still open: never given up (flows/handoff/channel.py).
+            # Those waiting behind a failed message of their chat count too: they are as late.
             worn = [r.message.id for r in results if (r.error is not None or r.crashed is not None)
-                    and not r.deferred and not (r.error is not None and (r.error.permanent or r.error.blocked))
+                    and not (r.error is not None and (r.error.permanent or r.error.blocked))
                     and r.message.attempts >= self.max_attempts]
             still_open = await requests_still_open(uow, worn) if worn else {}
             delivered = [r for r in results if r.error is None and r.crashed is None]
@@ -293,6 +295,8 @@ class Delivery:
                 if result.deferred and not (error is not None and error.blocked):
                     # Same due time as the failed message: claimed in id order, after it.
                     await uow.outbox.retry_later(message.id, retry_at.get(chat, now), f"waiting: {reason}")
+                    if (handoff := still_open.get(message.id)) is not None:
+                        await self._tell_if_stuck(uow, message, handoff, now)
                     continue
                 if error is not None and error.blocked:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
@@ -307,13 +311,16 @@ class Delivery:
                 elif (handoff := still_open.get(message.id)) is not None:
                     retry_at[chat] = now + KEEP_TRYING_EVERY
                     await uow.outbox.retry_later(message.id, retry_at[chat], reason)
-                    if message.attempts == self.max_attempts:
-                        log.warning("outbox message %s about request %s still not sent: keeps trying", message.id,
-                                    handoff.id)
-                        await tell_delivery_stuck(uow, handoff, message.channel, now)  # sent by the next tick
+                    await self._tell_if_stuck(uow, message, handoff, now)
                 elif (error is not None and error.permanent) or message.attempts >= self.max_attempts:
                     await uow.outbox.mark_final(message.id, FAILED, reason)
                 else:
                     backoff = min(3600, 5 * 2 ** max(0, message.attempts - 1))
                     retry_at[chat] = now + dt.timedelta(seconds=backoff)
                     await uow.outbox.retry_later(message.id, retry_at[chat], reason)
+
+    async def _tell_if_stuck(self, uow: UnitOfWork, message: OutboxMessage, handoff: Handoff, now: dt.datetime) -> None:
+        """A message about an open request has just used its usual attempts: its advisors are told (once)."""
+        if message.attempts == self.max_attempts:
+            log.warning("outbox message %s about request %s still not sent: keeps trying", message.id, handoff.id)
+            await tell_delivery_stuck(uow, handoff, message.channel, now)  # sent by the next tick

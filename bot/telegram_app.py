@@ -127,6 +127,7 @@ class TelegramBot:
             delivery = Delivery(
                 assistant.db, [sender, *mail], assistant.world.clock, batch_size=cfg.settings.delivery.batch_size,
                 max_attempts=cfg.settings.delivery.max_attempts, fresh_grace=FRESH_GRACE,
+                stale_after=dt.timedelta(seconds=cfg.settings.delivery.stale_after_seconds),
             )
             channel = TelegramChannel(assistant.db, assistant.engine, delivery, sender,
                                       bot_username=bot.username)

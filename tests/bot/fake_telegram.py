@@ -16,7 +16,8 @@ Implemented: getMe, getUpdates (long polling from a queue, ``offset`` confirms, 
 newer getUpdates ends an older one with 409 as Telegram does), sendMessage, editMessageText,
 editMessageReplyMarkup (400 "message is not modified" when nothing changes), answerCallbackQuery,
 sendDocument (multipart), setMyCommands, deleteWebhook, setWebhook, getWebhookInfo, leaveChat. Every
-call is recorded. Failures on demand: ``fail(...)`` (429 with ``retry_after``, any status) and
+call is recorded. Webhook mode: ``post_updates_to`` POSTs the queued updates to the bot's servers, as
+Telegram does, until each is accepted. Failures on demand: ``fail(...)`` (429 with ``retry_after``, any status) and
 ``block(chat)`` (403 "bot was blocked by the user").
 
 The server runs in its own thread, so it serves a bot in the test's event loop or in a subprocess
@@ -36,6 +37,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,6 +143,8 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._callback_chats: dict[str, str] = {}  # callback query id → the chat it came from
         self._poll_generation = 0
+        self.webhook_targets: list[str] = []
+        self.webhook_posts = self.webhook_failures = 0
         self._condition = threading.Condition()
         self._stopped = False
         self._server: ThreadingHTTPServer | None = None
@@ -159,6 +163,40 @@ class FakeTelegram:
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
         self._thread.start()
         return self
+
+    def post_updates_to(self, urls: list[str], secret: str) -> None:
+        """Webhook mode, as Telegram does it behind a load balancer: every queued update is POSTed, in order,
+        to one of ``urls`` in turn (with the secret header), and again, to the next one, until one answers 200.
+        ``urls`` may be changed while it runs (a worker taken out of the balancer)."""
+        self.webhook_targets = urls
+
+        def forward() -> None:
+            turn = itertools.count()
+            while True:
+                with self._condition:
+                    while not self._updates and not self._stopped:
+                        self._condition.wait(0.5)
+                    if self._stopped:
+                        return
+                    update = self._updates[0]
+                targets = list(self.webhook_targets)
+                target = targets[next(turn) % len(targets)]
+                request = urllib.request.Request(target, data=json.dumps(update).encode(), method="POST", headers={
+                    "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as answer:
+                        delivered = answer.status == 200
+                except OSError:  # refused, 500, a timeout: Telegram tries again a little later
+                    delivered = False
+                if delivered:
+                    with self._condition:
+                        self._updates.remove(update)
+                        self.webhook_posts += 1
+                else:
+                    self.webhook_failures += 1
+                    time.sleep(0.2)
+
+        threading.Thread(target=forward, name="fake-telegram-webhook", daemon=True).start()
 
     def stop(self) -> None:
         """Wake every waiting getUpdates and close the server."""
