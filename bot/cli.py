@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -90,10 +91,20 @@ def chat(
     ctx: typer.Context,
     user: Annotated[str, typer.Option("--user", help="Who is talking (one profile per name).")] = "moi",
 ) -> None:
-    """Talk with the assistant in this terminal (or pipe one message per line)."""
-    from bot.console import run_console
+    """Talk with the assistant in this terminal (or pipe one message per line). Logs go to var/tremplin.log."""
+    from bot.console import RESET, run_console
 
-    asyncio.run(run_console(config_of(ctx), user))
+    cfg = config_of(ctx)
+    # Logged to stderr, the set-up's and the NLU's lines would land in the middle of the conversation.
+    try:
+        setup_logging(cfg.settings.logging.level, file=cfg.root / "var" / "tremplin.log")
+    except OSError:  # var/ not writable: warnings only, on stderr
+        setup_logging("WARNING")
+    try:
+        asyncio.run(run_console(cfg, user))
+    except KeyboardInterrupt:  # Ctrl-C: the shell's prompt on a line of its own, no traceback
+        typer.echo(RESET if sys.stdout.isatty() else "")
+        raise SystemExit(130) from None
 
 
 @app.command()

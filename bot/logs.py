@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
+from typing import TextIO
 
 
-def setup_logging(level: str) -> None:
-    """Log to stderr at ``level``; quieten the chatty HTTP libraries that log URLs with tokens."""
+def setup_logging(level: str, *, file: Path | None = None) -> None:
+    """Log to stderr at ``level`` (or append to ``file``, mode 0600); quieten the chatty HTTP libraries that
+    log URLs with tokens.
+
+    ``tremplin chat`` logs to a file: in a terminal, stderr is the screen of the conversation.
+    """
+    stream = _private_log(file) if file is not None else sys.stderr
     logging.basicConfig(
         level=getattr(logging, level),
-        stream=sys.stderr,
+        stream=stream,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
@@ -26,6 +33,16 @@ def setup_logging(level: str) -> None:
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
+
+
+def _private_log(file: Path) -> TextIO:
+    """``file`` opened for appending, readable by this user only (logs name no one, but say what happened)."""
+    from storage.sqlite_inline import private_folder  # here: every `tremplin` command imports this module
+
+    private_folder(file.parent)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)  # a file made before, or under another umask
+    return os.fdopen(fd, "a", encoding="utf-8", buffering=1)
 
 
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TREMPLIN_DATA_KEY", "WEBHOOK_SECRET", "SMTP_URL")

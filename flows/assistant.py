@@ -8,7 +8,7 @@ from flows.booking import cancelling, choosing, moving, my_appointments, new_app
 from flows.engine.engine import Engine
 from flows.engine.world import World
 from flows.handoff import appointments, asking, distress, pause, relay  # noqa: F401
-from flows.home import help, home  # noqa: F401
+from flows.home import global_commands, help, home  # noqa: F401
 from flows.nudges import nudges, reminders  # noqa: F401
 from flows.onboarding import confirmations, profile  # noqa: F401
 from flows.onboarding import questions as onboarding  # noqa: F401

@@ -33,6 +33,7 @@ from flows.engine.script import (
     on_advisor_command,
     on_advisor_message,
 )
+from flows.handoff.names import the
 from storage.appointments import NOSHOW, SEEN
 from storage.handoffs import NOTICE, Handoff
 
@@ -117,13 +118,14 @@ async def _pressed(t: AdvisorTurn, operation: Operation) -> None:
 
 @on_advisor_command("aide", "Vos commandes")
 @on_advisor_command("start")
+@on_advisor_command("help")  # Telegram's global command (flows/home/global_commands.py for young people)
 async def help_(t: AdvisorTurn) -> None:
     """What an advisor can do here."""
     lines = [f"/{name} : {description}" for name, description in ADVISOR_COMMAND_DESCRIPTIONS.items()
-             if name not in ("aide", "start")]
-    t.say(f"Bonjour {t.agent.display_name}. Vous êtes conseiller·e de {desk_of(t).structure_name}.\n"
+             if name not in ("aide", "start", "help")]
+    t.say(f"Bonjour {t.agent.display_name}. Vous répondez ici pour {the(desk_of(t).structure_name)}.\n"
           + "\n".join(lines)
-          + "\nPour écrire à un jeune, vous pouvez aussi répondre à sa fiche ou à son message.")
+          + "\nPour écrire à une personne, vous pouvez aussi répondre à sa fiche ou à son message.")
 
 
 @on_advisor_command("jeunes", "Les demandes ouvertes de votre structure")
@@ -136,7 +138,7 @@ async def todays_appointments(t: AdvisorTurn) -> None:
     show(t, await agenda.todays_appointments(desk_of(t)))
 
 
-@on_advisor_command("repondre", "Écrire à un jeune : /repondre <n> <texte>")
+@on_advisor_command("repondre", "Écrire à une personne : /repondre <n> <texte>")
 async def answer(t: AdvisorTurn) -> None:
     """"/repondre 12 Bonjour Inès…" (or the command in reply to a card, without the number)."""
     usage = "Écrivez /repondre <n° de la demande> <votre texte>. Les numéros : /jeunes."
@@ -159,21 +161,21 @@ async def answer(t: AdvisorTurn) -> None:
     show(t, await requests.reply(desk, handoff.id, text))
 
 
-@on_advisor_command("pause_bot", "Le robot se tait pour un jeune : /pause_bot <n>")
+@on_advisor_command("pause_bot", "Le robot se tait pour une personne : /pause_bot <n>")
 async def pause_bot(t: AdvisorTurn) -> None:
     """"/pause_bot 12", or in reply to a card."""
     await _on_request(t, "Écrivez /pause_bot <n° de la demande>, ou répondez /pause_bot à sa fiche.",
                       requests.pause_bot)
 
 
-@on_advisor_command("reprendre_bot", "Le robot reprend avec un jeune : /reprendre_bot <n>")
+@on_advisor_command("reprendre_bot", "Le robot reprend avec une personne : /reprendre_bot <n>")
 async def resume_bot(t: AdvisorTurn) -> None:
     """"/reprendre_bot 12", or in reply to a card."""
     await _on_request(t, "Écrivez /reprendre_bot <n° de la demande>, ou répondez /reprendre_bot à sa fiche.",
                       requests.resume_bot)
 
 
-@on_advisor_command("pause_relances", "Plus de relances pour un jeune : /pause_relances <n>")
+@on_advisor_command("pause_relances", "Plus de relances pour une personne : /pause_relances <n>")
 async def pause_nudges(t: AdvisorTurn) -> None:
     """The bot stops writing first to this young person (their appointment reminders stay)."""
     await _on_request(t, "Écrivez /pause_relances <n° de la demande>, ou répondez /pause_relances à sa fiche.",
@@ -246,7 +248,7 @@ async def message(t: AdvisorTurn) -> None:
             return
         show(t, await requests.reply(desk, handoff.id, event.text))
     elif event.kind == MEDIA:
-        t.say("Je ne transmets que du texte. Écrivez votre message en réponse à la fiche du jeune.")
+        t.say("Je ne transmets que du texte. Écrivez votre message en réponse à la fiche de la personne.")
     else:
-        t.say("Pour écrire à un jeune : répondez à sa fiche ou à son message, ou /repondre <n> <texte>. "
+        t.say("Pour écrire à une personne : répondez à sa fiche ou à son message, ou /repondre <n> <texte>. "
               "Les demandes ouvertes : /jeunes.")

@@ -38,7 +38,7 @@ async def open_requests(desk: Desk) -> Answer:
     if not handoffs:
         return answer.say(f"Aucune demande ouverte pour {desk.structure_name}.")
     more = f" (les {SHOWN} premières)" if len(handoffs) > SHOWN else ""
-    answer.say(f"Demandes ouvertes{more}, les urgentes d'abord. Répondez à une carte pour écrire au jeune.")
+    answer.say(f"Demandes ouvertes{more}, les urgentes d'abord. Répondez à une carte pour écrire à la personne.")
     for handoff in handoffs[:SHOWN]:
         person = await desk.uow.people.get(handoff.person_id)
         if person is None:

@@ -128,7 +128,7 @@ async def _(t: Turn) -> Question:
     before: tuple[str, ...] = ()
     if state.pop("proposed", False):
         structure = await t.uow.structures.structure(lieu.structure_id)
-        before = (f"Je te propose la mission locale près de chez toi : {structure.name if structure else town}.",)
+        before = (f"La plus proche de chez toi : {structure.name if structure else town}.",)
     nav = _nav_options(state, more_motifs, bool(slots))
     noted = state.pop("noted", None)
     if not slots:

@@ -197,7 +197,7 @@ class Engine:
         if handler is None:
             t.say("Je ne connais pas cette commande. Tape /aide pour voir ce que je sais faire.")
             return
-        await self.apply(t, await handler(t))
+        await self.apply(t, await handler(t), interrupted=True)
 
     async def _on_button(self, t: Turn, outcome: Outcome) -> None:
         pressed = t.pressed
@@ -214,7 +214,7 @@ class Engine:
             else:
                 await self.apply(t, await step.handle(t))
         elif isinstance(pressed, Action) and pressed.name in ACTION_HANDLERS:
-            await self.apply(t, await ACTION_HANDLERS[pressed.name](t))
+            await self.apply(t, await ACTION_HANDLERS[pressed.name](t), interrupted=True)
         else:
             outcome.ack = STALE
 
@@ -306,12 +306,16 @@ class Engine:
         if handler is None:
             await self.apply(t, NotUnderstood())
             return
-        await self.apply(t, await handler(t))
+        await self.apply(t, await handler(t), interrupted=True)
 
     # --- Where the conversation goes --------------------------------------------------------
 
-    async def apply(self, t: Turn, result: Next) -> None:
-        """Move the conversation as the step or handler decided, asking the next question."""
+    async def apply(self, t: Turn, result: Next, *, interrupted: bool = False) -> None:
+        """Move the conversation as the step or handler decided, asking the next question.
+
+        ``interrupted``: the result is that of a command, an action button or an intent, not of the answer
+        to the question on screen; asking that question again is then coming back to it (``come_back``).
+        """
         conversation = t.conversation
         if isinstance(result, NotUnderstood):
             await self._misunderstood(t)
@@ -324,6 +328,8 @@ class Engine:
             conversation.misunderstood = 0
             if result.redraw:
                 await self.ask(t, conversation.step or HOME, edit_of=t.event.message_id)
+            elif result.reask and interrupted:
+                await self.come_back(t, conversation.step or HOME)
             elif result.reask:
                 await self.ask(t, conversation.step or HOME)
         elif isinstance(result, Done):
@@ -333,14 +339,22 @@ class Engine:
                 previous = conversation.stack[-1]
                 conversation.stack = conversation.stack[:-1]
                 conversation.step = previous
-                resume = STEPS[previous].on_resume
-                if resume is not None and (instead := await resume(t)) is not None:
-                    await self.apply(t, instead)
-                    return
-                await self.ask(t, previous)
+                await self.come_back(t, previous)
             else:
                 conversation.step = HOME
                 await self.ask(t, HOME, attach=True)
+
+    async def come_back(self, t: Turn, name: str) -> None:
+        """Come back to the question ``name`` after a flow or a request that interrupted it: a called flow
+        that ended (``t.call`` then ``Done``), or a handler that resumes (``t.resume()``: help, a hand-off,
+        /mes_donnees...). The one way back: the question's ``on_resume`` says whether asking it again still
+        makes sense (a profile answer given meanwhile, a menu of what to do next that is now stale), and
+        what to do instead."""
+        resume = STEPS[name].on_resume
+        if resume is not None and (instead := await resume(t)) is not None:
+            await self.apply(t, instead)
+            return
+        await self.ask(t, name)
 
     async def ask(
         self, t: Turn, name: str, *, edit_of: str | None = None, attach: bool = False, intro: bool = False

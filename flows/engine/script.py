@@ -97,6 +97,9 @@ class Step:
     back: str | None = None  # where "retour" goes
     skip: str | None = None  # where "passer" goes (None: the question cannot be skipped)
     free_text: bool = False  # the answer is free text (a first name): global intents need more confidence
+    # A choice of what to do next (the home menu, the ideas), not a question waiting for an answer: "non, autre
+    # chose" to a guess is asked in other words there, and the question is simply resumed elsewhere.
+    open_ended: bool = False
     # What "passer" does, when more than going to ``skip`` (onboarding notes the field as answered).
     on_skip: HandlerFn | None = field(default=None, repr=False)
     # Whether a message reads as an answer to this question: then a hesitant NLU's distress guess

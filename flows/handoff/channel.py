@@ -119,7 +119,7 @@ async def requests_still_open(uow: UnitOfWork, outbox_ids: Sequence[int]) -> dic
 async def tell_delivery_stuck(uow: UnitOfWork, handoff: Handoff, channel: str, now: dt.datetime) -> list[int]:
     """Tell the request's structure's advisors that one of its deliveries has not left yet (once per row)."""
     what = STUCK.get(channel, "un envoi")
-    text = (f"⚠️ Demande n° {handoff.id} : {what} aux conseillers n'est pas encore parti (le serveur ne répond "
+    text = (f"⚠️ Demande n° {handoff.id} : {what} à l'équipe n'est pas encore parti (le serveur ne répond "
             "pas). J'essaie encore tant que la demande est ouverte. Elle est dans /jeunes.")
     ids = []
     for agent in await advisors_of(uow, handoff.structure_id):

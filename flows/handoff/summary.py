@@ -31,7 +31,7 @@ from flows.profile.values import (
     SITUATION_FOR_ADVISORS,
 )
 from flows.rules.formatting import as_typed_for_advisors, clock, compact_when, join, when
-from storage.appointments import CANCELLED_STATUSES, NOSHOW, SEEN, UNKNOWN, Appointment
+from storage.appointments import EXCUSED, NOSHOW, REVOKED, SEEN, UNKNOWN, Appointment
 from storage.db import UnitOfWork
 from storage.handoffs import ASKED, BOOKED, DISTRESS, LOST, Handoff
 from storage.message_log import INCOMING
@@ -73,13 +73,14 @@ class Summary:
     situation: str
     schooling: str
     rsa: str
-    followed: str
-    advisor: str | None
+    followed: str  # who follows them, as they answered
+    advisor: str | None  # the advisor they already deal with: of a hand-off, else of an appointment they came to
     obstacles: list[str]
     interests: list[str]
     saved: list[str]
     next_appointment: str | None
     past_appointments: str | None
+    cancelled_appointments: str | None  # cancelled ones, past or to come: never counted as held
     booked: str | None  # the appointment a BOOKED summary prepares
     quotes: list[Quote] = field(default_factory=list)
     quotes_note: str | None = None  # why there are none
@@ -140,24 +141,30 @@ async def _describe_appointment(uow: UnitOfWork, appointment: Appointment, tz: Z
     return f"{when(appointment.starts_at, tz)}{what}{with_whom}"
 
 
+CANCELLED_BY = {EXCUSED: "par la personne", REVOKED: "par la structure"}
+
+
+def _day(moment: dt.datetime, tz: ZoneInfo) -> str:
+    return when(moment, tz).split(" à ")[0]
+
+
 async def _appointments(uow: UnitOfWork, person: Person, now: dt.datetime, tz: ZoneInfo
-                        ) -> tuple[str | None, str | None]:
-    """The next appointment, and the past ones in one line (how many came, the no-shows by date)."""
+                        ) -> tuple[str | None, str | None, str | None]:
+    """The next appointment; the past ones in one line (how many came, the no-shows by date); the cancelled
+    ones, by date and by whom (a cancelled appointment is neither past nor to come: it did not take place)."""
     found = await uow.appointments.for_person(person.id)
     upcoming = [a for a in found if a.status == UNKNOWN and a.ends_at > now]
     nxt = await _describe_appointment(uow, upcoming[0], tz) if upcoming else None
     seen = [a for a in found if a.status == SEEN]
     missed = [a for a in found if a.status == NOSHOW]
-    cancelled = [a for a in found if a.status in CANCELLED_STATUSES]
     parts = []
     if seen:
         parts.append(f"{len(seen)} venu{'s' if len(seen) > 1 else ''}")
     if missed:
-        days = join([when(a.starts_at, tz).split(" à ")[0] for a in missed[-3:]])
+        days = join([_day(a.starts_at, tz) for a in missed[-3:]])
         parts.append(f"{len(missed)} absence{'s' if len(missed) > 1 else ''} ({days})")
-    if cancelled:
-        parts.append(f"{len(cancelled)} annulé{'s' if len(cancelled) > 1 else ''}")
-    return nxt, ", ".join(parts) or None
+    cancelled = [f"{_day(a.starts_at, tz)} ({CANCELLED_BY[a.status]})" for a in found if a.status in CANCELLED_BY]
+    return nxt, ", ".join(parts) or None, join(cancelled[-3:]) or None
 
 
 async def _current_advisor(uow: UnitOfWork, person: Person, handoff: Handoff, now: dt.datetime) -> str | None:
@@ -166,10 +173,9 @@ async def _current_advisor(uow: UnitOfWork, person: Person, handoff: Handoff, no
     if agent_id is None:
         earlier = [h.agent_id for h in await uow.handoffs.of_person(person.id) if h.agent_id is not None]
         agent_id = earlier[-1] if earlier else None
-    if agent_id is None:
-        found = await uow.appointments.for_person(person.id)
-        relevant = [a for a in found if a.status == SEEN] or [a for a in found if a.status == UNKNOWN]
-        agent_id = relevant[-1].agent_id if relevant else None
+    if agent_id is None:  # an appointment they came to (one only booked is said with the next appointment)
+        met = [a for a in await uow.appointments.for_person(person.id) if a.status == SEEN]
+        agent_id = met[-1].agent_id if met else None
     agent = await uow.structures.agent(agent_id) if agent_id is not None else None
     return agent.display_name if agent else None
 
@@ -201,7 +207,7 @@ async def gather(
     else:
         note = "pas gardés : la personne n'a pas encore donné son accord"
     saved = [s.title for s in await uow.suggestions.for_person(person.id)]
-    nxt, past = await _appointments(uow, person, now, tz)
+    nxt, past, cancelled = await _appointments(uow, person, now, tz)
     booked = None
     if handoff.appointment_id is not None:
         appointment = await uow.appointments.get(handoff.appointment_id)
@@ -209,12 +215,12 @@ async def gather(
     answered = []
     for relay in await uow.handoffs.relays_of_person(person.id, limit=2):
         agent = await uow.structures.agent(relay.agent_id) if relay.agent_id else None
-        name = agent.display_name if agent else "un conseiller"
+        name = agent.display_name if agent else "la mission locale"
         answered.append(f"{name}, {short_moment(relay.created_at, now, tz)} : « {_shorten(relay.text or '', 160)} »")
     paused_by = None
     if handoff.paused_at(now) and handoff.paused_by is not None:
         pauser = await uow.structures.agent(handoff.paused_by)
-        paused_by = pauser.display_name if pauser else "un conseiller"
+        paused_by = pauser.display_name if pauser else "la mission locale"
     rsa = NOT_SAID if person.rsa is None else ("oui" if person.rsa else "non")
     return Summary(
         number=handoff.id, reason=handoff.reason, urgent=handoff.urgent,
@@ -229,7 +235,8 @@ async def gather(
         advisor=await _current_advisor(uow, person, handoff, now),
         obstacles=[OBSTACLES_FOR_ADVISORS.get(o, o) for o in person.obstacles or []],
         interests=[_sector(s) for s in person.sectors or []],
-        saved=saved, next_appointment=nxt, past_appointments=past, booked=booked, quotes=quotes, quotes_note=note,
+        saved=saved, next_appointment=nxt, past_appointments=past,
+        cancelled_appointments=cancelled, booked=booked, quotes=quotes, quotes_note=note,
         answered=answered, paused_by=paused_by, unreachable=person.unreachable_at is not None, tz=tz, now=now,
     )
 
@@ -253,16 +260,16 @@ def _blocks(s: Summary, *, quotes: list[Quote], quote_limit: int, list_limit: in
     head = [HEADLINES[DISTRESS]] if s.urgent else []
     if s.reason != DISTRESS or not s.urgent:
         head.append(HEADLINES[s.reason])
-    number = f"Demande n° {s.number}" + (f" · {s.structure}" if s.structure else " · structure inconnue")
+    # A booking's summary is no request: it is not numbered as one (its number only serves to answer it).
+    number = "" if s.reason == BOOKED else f"Demande n° {s.number} · "
     blocks = [_Block(line) for line in head]
     if s.booked:
         blocks.append(_Block(f"Rendez-vous : {s.booked}. Ce résumé le prépare."))
-    blocks.append(_Block(number))
+    blocks.append(_Block(number + (s.structure or "structure inconnue")))
     blocks.append(_Block(f"👤 {s.who}"))
-    followed = s.followed + (f" · conseiller·e : {s.advisor}" if s.advisor else "")
-    for title, value in (("Situation", s.situation), ("Diplôme", s.schooling), ("RSA", s.rsa),
-                         ("Accompagnement", followed)):
+    for title, value in (("Situation", s.situation), ("Diplôme", s.schooling), ("RSA", s.rsa)):
         blocks.append(_Block(f"{title} : {value}"))
+    blocks.extend(_Block(line) for line in _followed(s))
     for title, items, empty in (("Difficultés", s.obstacles, "aucune dite"), ("Intérêts", s.interests, NOT_SAID)):
         blocks.append(_Block(f"{title} : {' · '.join(items) if items else empty}"))
     if s.saved:
@@ -275,6 +282,8 @@ def _blocks(s: Summary, *, quotes: list[Quote], quote_limit: int, list_limit: in
         appointments.append(f"prochain : {s.next_appointment}")
     if s.past_appointments:
         appointments.append(f"passés : {s.past_appointments}")
+    if s.cancelled_appointments:
+        appointments.append(f"annulés : {s.cancelled_appointments}")
     blocks.append(_Block("Rendez-vous", appointments or ["aucun"]))
     if quotes:
         lines = [f"{short_moment(q.at, s.now, s.tz)} : « {_shorten(q.text, quote_limit)} »" for q in quotes]
@@ -290,6 +299,17 @@ def _blocks(s: Summary, *, quotes: list[Quote], quote_limit: int, list_limit: in
     return blocks
 
 
+def _followed(s: Summary) -> list[str]:
+    """Who follows them, as they said, and the advisor they already deal with: one line when both agree ("mission
+    locale, avec Nadia"), two when their answer names nobody at the mission locale (no "personne · Nadia")."""
+    if s.advisor is None:
+        return [f"Accompagnement : {s.followed}"]
+    if "mission locale" in s.followed:
+        return [f"Accompagnement : {s.followed}, avec {s.advisor}"]
+    return [f"Accompagnement d'après ses réponses : {s.followed}",
+            f"Déjà en contact à la mission locale avec {s.advisor}"]
+
+
 def _text(blocks: list[_Block]) -> str:
     out = []
     for block in blocks:
@@ -299,14 +319,19 @@ def _text(blocks: list[_Block]) -> str:
 
 
 def telegram_footer(s: Summary) -> str:
-    """How to answer, from Telegram."""
+    """How to answer, from Telegram (a booking's summary is answered by replying to it: it is no request)."""
     first = s.first_name if s.first_name != "Prénom non donné" else "la personne"
+    if s.reason == BOOKED:
+        return f"Pour écrire à {first} : répondez à ce message. Toutes les demandes : /jeunes."
     return (f"Pour répondre : répondez à ce message (transmis à {first}), ou /repondre {s.number} votre texte.\n"
             f"Le robot se tait pendant que vous parlez : /pause_bot {s.number}. Toutes les demandes : /jeunes.")
 
 
 def email_footer(s: Summary) -> str:
     """How to answer, for someone reading the e-mail."""
+    if s.reason == BOOKED:
+        return ("Pour écrire à la personne : dans Telegram, répondez au message du robot Tremplin.\n"
+                "Répondre à cet e-mail ne parvient pas à la personne.")
     return ("Pour répondre : dans Telegram, répondez au message du robot Tremplin, "
             f"ou écrivez /repondre {s.number} votre texte.\n"
             "Répondre à cet e-mail ne parvient pas à la personne.")
@@ -337,8 +362,8 @@ def for_telegram(s: Summary) -> str:
 def subject(s: Summary) -> str:
     """The e-mail's subject."""
     flag = "URGENT – " if s.urgent else ""
-    kind = "rendez-vous réservé" if s.reason == BOOKED else "demande"
-    return f"[Tremplin] {flag}{kind} n° {s.number} : {s.who}"
+    kind = "rendez-vous réservé" if s.reason == BOOKED else f"demande n° {s.number}"
+    return f"[Tremplin] {flag}{kind} : {s.who}"
 
 
 def for_email(s: Summary) -> tuple[str, str, str]:

@@ -25,8 +25,7 @@ async def help_(t: Turn) -> Next:
 async def mission_locale_info(t: Turn) -> Next:
     """What a mission locale is, and the one that serves the person (or all of them)."""
     t.say(
-        "La mission locale aide les jeunes de 16 à 25 ans : emploi, formation, logement, santé, argent. "
-        "C'est gratuit."
+        "La mission locale aide les 16-25 ans : emploi, formation, logement, santé, argent. C'est gratuit."
     )
     structure = t.world.territory.structure_for(t.person.commune)
     if structure is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flows.engine.script import (
     COMMAND_HANDLERS,
     INTENT_HANDLERS,
+    STEPS,
     Next,
     Option,
     Question,
@@ -14,7 +15,7 @@ from flows.engine.script import (
 )
 from flows.engine.turn import Turn
 
-home = Step("home")
+home = Step("home", open_ended=True)
 
 # (value, label, how it is handled: ("command" | "intent", name))
 MENU = (
@@ -53,6 +54,9 @@ async def run_chosen_intent(t: Turn) -> Next:
     """A "tu voulais dire ... ?" or menu button: run that intent as if it had been typed."""
     handler = INTENT_HANDLERS.get(t.argument)
     if handler is None:
+        step = STEPS.get(t.conversation.step or home.name)
+        if step is not None and not step.open_ended:  # a question waits for its answer: back to it
+            return t.resume("D'accord, on continue.")
         return t.resume("D'accord. Dis-moi avec d'autres mots ce que tu cherches.")
     return await handler(t)
 
@@ -67,7 +71,8 @@ async def resume(t: Turn) -> Next:
 async def greet(t: Turn) -> Next:
     """Hello back, then the question in progress."""
     name = f" {t.person.first_name}" if t.person.first_name else ""
-    if t.conversation.step not in (None, home.name):
+    # "Re-" once something was answered: a newcomer greeted first (/start) says hello back to the first question.
+    if t.conversation.step not in (None, home.name) and t.person.consent_at is not None:
         return t.resume(f"Re-bonjour{name} ! On reprend là où on s'était arrêtés.")
     return t.resume(f"Salut{name} !")
 
@@ -88,5 +93,5 @@ async def goodbye(t: Turn) -> Next:
 @on_intent("out_of_scope")
 async def out_of_scope(t: Turn) -> Next:
     """Kindly say what the assistant is for."""
-    t.say("Je suis un robot : je ne sais parler que de formation, d'emploi et d'aides pour les jeunes.")
+    t.say("Je suis un robot : je parle seulement de formation, d'emploi et d'aides.")
     return t.resume()

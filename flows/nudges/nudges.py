@@ -71,7 +71,7 @@ ONBOARDING_TEXTS = (
 INACTIVE_TEXTS = (
     "Salut{name} ! Ça fait une semaine. Comment ça va ? Je suis là si tu as besoin.",
     "Coucou{name} ! Tu avances dans tes recherches ? J'ai peut-être de nouvelles idées pour toi.",
-    "Bonjour{name} ! Un conseiller de la mission locale peut t'aider. Tu veux un rendez-vous ?",
+    "Bonjour{name} ! Quelqu'un de la mission locale peut t'aider. Tu veux un rendez-vous ?",
 )
 
 
@@ -294,8 +294,8 @@ async def _(t: Turn) -> Question:
     return Question(
         f"Pour l'instant, {NOW_RECEIVING[current]}. Qu'est-ce que tu veux recevoir ?",
         options=CHOICES,
-        before=("Je peux t'écrire de moi-même : pour rappeler tes rendez-vous, et parfois pour prendre de "
-                "tes nouvelles.",),
+        before=("Je peux t'écrire de moi-même : pour tes rendez-vous, et parfois pour prendre de tes "
+                "nouvelles.",),
         columns=1,
     )
 

@@ -90,7 +90,7 @@ async def outside_public(t: Turn, *, under: bool) -> Next:
     if under:
         t.say("Merci de me l'avoir dit. Tremplin est pour les 16-25 ans, alors je ne garde rien sur toi.")
         t.say(
-            "Tu peux en parler à un adulte de confiance (au collège : CPE, infirmière). "
+            "Tu peux en parler à un adulte de confiance (au collège : la vie scolaire, l'infirmerie). "
             "Fil Santé Jeunes répond aussi : 0 800 235 236, gratuit et anonyme."
         )
         t.say(f"Les missions locales répondent aussi aux questions :\n{all_structures(t.world.territory)}")
@@ -98,7 +98,7 @@ async def outside_public(t: Turn, *, under: bool) -> Next:
         t.say("Tremplin est pour les 16-25 ans, alors je ne garde rien sur toi.")
         t.say(
             "Pour toi, le bon contact est France Travail (l'ancien Pôle emploi) : 3949. "
-            "Si tu touches le RSA (revenu de solidarité active), ton référent RSA du Département peut aussi t'aider."
+            "Si tu touches le RSA (revenu de solidarité active), le Département peut aussi t'aider."
         )
     await t.uow.stats.bump("outside_public", privacy.local_day(t))
     await erase_person(t)

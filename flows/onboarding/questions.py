@@ -88,8 +88,8 @@ async def _(t: Turn) -> Question:
         f"{privacy.WHO_SEES} Tu es d'accord ?",
         before=(
             "Salut ! Je suis Tremplin, le robot du Département des Hauts-de-Seine.",
-            "Je t'aide à trouver une formation, un emploi ou une aide, et je prends tes rendez-vous "
-            "avec la mission locale.",
+            "Je t'aide à trouver une formation, un emploi ou une aide. "
+            "Je prends aussi tes rendez-vous avec la mission locale.",
         ),
         options=(
             Option("yes", "D'accord", ("oui", "ok", "dac", "d'acc", "vas y", "go", "ouais", "oui vas y", "okay")),

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any
 
 from flows.rules.formatting import clock, day
+from storage.handoffs import BOOKED  # the summary that prepared a booking: no request of the person
 
 MESSAGE_STATUS = {
     "pending": "prévu", "sending": "en cours d'envoi", "sent": "envoyé", "failed": "pas arrivé",
@@ -30,7 +31,7 @@ APPOINTMENT_EVENT = {"booked": "pris", "moved": "déplacé", "cancelled": "annul
 BY = {"young": "toi", "agent": "la mission locale", "system": "Tremplin"}
 HANDOFF_REASON = {
     "asked": "tu as demandé à parler à quelqu'un", "distress": "tu n'allais pas bien",
-    "lost": "je n'arrivais pas à t'aider", "booked": "préparer ton rendez-vous",
+    "lost": "je n'arrivais pas à t'aider", BOOKED: "préparer ton rendez-vous",
 }
 HANDOFF_STATUS = {"open": "en cours", "closed": "terminée"}
 IDEA_KIND = {"training": "formation", "job": "emploi", "programme": "dispositif", "service": "service"}
@@ -102,10 +103,16 @@ def summary_lines(view: dict[str, Any]) -> list[str]:
         ("messages_prevus", "message prévu pour toi", "messages prévus pour toi"),
         ("rendez_vous", "rendez-vous", "rendez-vous"),
         ("demandes_a_la_mission_locale", "demande à la mission locale", "demandes à la mission locale"),
+        ("fiches_de_rendez_vous", "fiche envoyée pour un rendez-vous", "fiches envoyées pour tes rendez-vous"),
         ("idees_gardees", "idée gardée", "idées gardées"),
     )
+    # What prepared a booking is kept with the requests, but it is no request of the person: counted apart.
+    booked = HANDOFF_REASON[BOOKED]
+    rows = {**view, "demandes_a_la_mission_locale": [r for r in view["demandes_a_la_mission_locale"]
+                                                     if r["pourquoi"] != booked],
+            "fiches_de_rendez_vous": [r for r in view["demandes_a_la_mission_locale"] if r["pourquoi"] == booked]}
     for key, one, several in counted:
-        count = len(view[key])
+        count = len(rows[key])
         if count:
             lines.append(f"• {count} {one if count == 1 else several}")
     return lines
@@ -186,7 +193,7 @@ def _handoffs(tables: dict[str, list[dict[str, Any]]], names: dict[str, dict[Any
             for m in messages if m.get("handoff_id") == row.get("id") and m.get("kind") == "relay" and m.get("text")
         ]
         found.append({
-            "demande": f"une demande à la mission locale le {day(opened, year=True)}" if opened else "une demande",
+            "demande": _request_words(row.get("reason"), opened),
             "mission_locale": names.get("structures", {}).get(row.get("structure_id")),
             "pourquoi": HANDOFF_REASON.get(row.get("reason") or "", row.get("reason")),
             "urgente": bool(row.get("urgent")),
@@ -196,6 +203,14 @@ def _handoffs(tables: dict[str, list[dict[str, Any]]], names: dict[str, dict[Any
             "reponses_de_la_mission_locale": answers,
         })
     return found
+
+
+def _request_words(reason: Any, opened: dt.datetime | None) -> str:
+    """"une demande à la mission locale le …", or for a booking's summary, what it was."""
+    if reason == BOOKED:
+        return (f"ta fiche envoyée à la mission locale le {day(opened, year=True)}, pour ton rendez-vous" if opened
+                else "ta fiche envoyée à la mission locale, pour ton rendez-vous")
+    return f"une demande à la mission locale le {day(opened, year=True)}" if opened else "une demande"
 
 
 def _short(display_name: Any) -> str:

@@ -13,15 +13,26 @@ from flows.engine.turn import Turn
 from flows.suggestions.cards import details
 
 
+async def booked(t: Turn) -> bool:
+    """The person has an appointment to come: "Prendre rendez-vous" would offer a second one."""
+    return bool(await t.uow.appointments.upcoming_for_person(t.person.id, t.now))
+
+
+def appointment_label(is_booked: bool) -> str:
+    """The appointment button's label: the one to come when there is one (it leads there: booking.existing)."""
+    return "Mon rendez-vous" if is_booked else "Prendre rendez-vous"
+
+
 def card_buttons(t: Turn, offer: Offer) -> list[Any]:
     """Under each card."""
     return [t.action("Plus d'infos", "sg_info", offer.ref), t.action("Ça m'intéresse", "sg_save", offer.ref)]
 
 
-def last_buttons(t: Turn, more: bool) -> list[Any]:
-    """Under the last card of a page: the next ideas (handled by flows.suggestions.ideas), an appointment."""
+def last_buttons(t: Turn, more: bool, upcoming: bool = False) -> list[Any]:
+    """Under the last card of a page: the next ideas (handled by flows.suggestions.ideas), an appointment (the one
+    to come, when there is one: never a second one offered)."""
     buttons = [t.action("Autre chose", "sg_more")] if more else []
-    return [*buttons, t.action("Prendre rendez-vous", "sg_rdv")]
+    return [*buttons, t.action(appointment_label(upcoming), "sg_rdv")]
 
 
 def _offer_pressed(t: Turn) -> Offer | None:
@@ -46,7 +57,7 @@ async def more_info(t: Turn) -> Next:
 async def show_info(t: Turn, offer: Offer) -> Next:
     """The details of one idea, with what to do next."""
     t.say(details(t, offer), buttons=[t.action("Ça m'intéresse", "sg_save", offer.ref),
-                                      t.action("Prendre rendez-vous", "sg_rdv", offer.ref)])
+                                      t.action(appointment_label(await booked(t)), "sg_rdv", offer.ref)])
     return t.stay()
 
 
@@ -68,7 +79,7 @@ async def save_offer(t: Turn, offer: Offer) -> Next:
     if added:
         t.ack = "C'est noté"
         t.say(f"C'est noté : « {offer.title} » t'intéresse. La mission locale le verra.",
-              buttons=[t.action("Prendre rendez-vous", "sg_rdv", offer.ref)])
+              buttons=[t.action(appointment_label(await booked(t)), "sg_rdv", offer.ref)])
     else:
         t.ack = "Déjà noté"
         t.say(f"C'est déjà noté : « {offer.title} ».")

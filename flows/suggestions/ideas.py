@@ -20,14 +20,14 @@ from flows.engine.turn import Turn
 from flows.home.home import home
 from flows.onboarding.questions import start as onboarding_start
 from flows.profile.fields import OBSTACLES
-from flows.suggestions.actions import book, card_buttons, last_buttons
+from flows.suggestions.actions import appointment_label, book, booked, card_buttons, last_buttons
 from flows.suggestions.cards import STATE, any_idea, card, ranked
 from flows.suggestions.matching import OBSTACLE_ORDER, SECTOR_IN, Request
 from flows.suggestions.references import refer, resolve
 from flows.suggestions.requests import INTENT_REQUESTS, narrowed, topics_in
 
 welcome = Step("suggestions.welcome")  # after onboarding: offer to show the ideas
-ideas = Step("suggestions.ideas")  # the cards; asked again, a short "d'autres idées ?"
+ideas = Step("suggestions.ideas", open_ended=True)  # the cards; asked again, a short "d'autres idées ?"
 topic = Step("suggestions.topic")  # "une aide" without saying for what
 SUGGESTION_STEPS = (welcome, ideas, topic)  # from one of them, another is reached by goto, not call
 
@@ -105,12 +105,13 @@ async def support(t: Turn) -> Next:
 # --- The questions --------------------------------------------------------------------------
 
 
-def _options(*values: str) -> list[Option]:
+def _options(*values: str, upcoming: bool = False) -> list[Option]:
+    rdv = Option("rdv", appointment_label(upcoming), ("rdv", "rendez-vous", "mon rdv", "conseiller"))
     known = {
         "more": Option("more", "Autre chose", ("autre", "d'autres idées", "encore", "suite")),
         "again": Option("again", "Revoir les idées", ("revoir", "recommencer", "du debut")),
         "all": Option("all", "Toutes mes idées", ("toutes", "tout", "autres idees")),
-        "rdv": Option("rdv", "Prendre rendez-vous", ("rdv", "rendez-vous", "conseiller")),
+        "rdv": rdv,
         "menu": Option("menu", "Menu", ("retour", "plus tard", "non merci")),
         "show": Option("show", "Montre-moi", ("oui", "ok", "vas y", "go", "montre", "d'accord", "ouais")),
         "later": Option("later", "Plus tard", ("non", "pas maintenant", "nan")),
@@ -121,7 +122,7 @@ def _options(*values: str) -> list[Option]:
 @welcome.ask
 async def _(t: Turn) -> Question:
     if not any_idea(t):
-        return _nothing(t, Request())
+        return _nothing(t, Request(), upcoming=await booked(t))
     return Question("J'ai trouvé des idées pour toi, d'après tes réponses. Je te les montre ?",
                     options=_options("show", "later"))
 
@@ -143,8 +144,9 @@ async def _(t: Turn) -> Next:
 @ideas.ask
 async def _(t: Turn) -> Question:
     state = t.data.setdefault(STATE, {"req": {}, "shown": [], "fresh": True})
+    upcoming = await booked(t)
     if not state.get("fresh"):
-        return Question("Tu veux d'autres idées ?", options=_options("more", "rdv", "menu"))
+        return Question("Tu veux d'autres idées ?", options=_options("more", "rdv", "menu", upcoming=upcoming))
     state["fresh"] = False
     request = Request.from_data(state.get("req"))
     found = ranked(t, request)
@@ -152,23 +154,24 @@ async def _(t: Turn) -> Question:
     page = [s for s in found if s.offer.ref not in shown][:PAGE]
     narrowed_to_paths = request != Request() and not request.topics
     if not found or (narrowed_to_paths and not any(s.offer.role == "path" for s in found)):
-        return _nothing(t, request)  # "a job in logistics" answered with support alone is "nothing found"
+        # "a job in logistics" answered with support alone is "nothing found"
+        return _nothing(t, request, upcoming=upcoming)
     if not page:
-        return Question("C'est tout ce que j'ai pour l'instant. Un conseiller peut chercher plus loin avec toi.",
-                        options=_options("rdv", "again", "menu"), columns=1)
+        return Question("C'est tout ce que j'ai pour l'instant. La mission locale peut chercher plus loin avec toi.",
+                        options=_options("rdv", "again", "menu", upcoming=upcoming), columns=1)
     state["shown"] = [*shown, *(s.offer.ref for s in page)][-MAX_SHOWN:]
     state["page"] = [s.offer.ref for s in page]
     more = len(found) > len(shown) + len(page)
     for suggestion in page[:-1]:
         t.say(card(t, suggestion), buttons=card_buttons(t, suggestion.offer))
     last = page[-1]
-    return Question(card(t, last), extra_buttons=[*card_buttons(t, last.offer), *last_buttons(t, more)])
+    return Question(card(t, last), extra_buttons=[*card_buttons(t, last.offer), *last_buttons(t, more, upcoming)])
 
 
 @ideas.explain
 async def _(t: Turn) -> Question:
     return Question("Appuie sur un bouton sous une idée. Ou écris « autre chose » pour d'autres idées.",
-                    options=_options("more", "rdv", "menu"))
+                    options=_options("more", "rdv", "menu", upcoming=await booked(t)))
 
 
 @ideas.answer
@@ -176,7 +179,7 @@ async def _(t: Turn) -> Next:
     return await _answer_common(t, t.choice())
 
 
-def _nothing(t: Turn, request: Request) -> Question:
+def _nothing(t: Turn, request: Request, *, upcoming: bool) -> Question:
     """Nothing fits: say so plainly, and offer a person (and the wider list when the request was narrow)."""
     narrow = request != Request()
     if request.secteur:
@@ -186,7 +189,8 @@ def _nothing(t: Turn, request: Request) -> Question:
     else:
         said = "Je n'ai pas trouvé d'idée pour toi dans ma liste."
     options = ["rdv", "all", "menu"] if narrow and any_idea(t) else ["rdv", "menu"]
-    return Question(f"{said} Un conseiller peut chercher avec toi.", options=_options(*options), columns=1)
+    return Question(f"{said} La mission locale peut chercher avec toi.", options=_options(*options, upcoming=upcoming),
+                    columns=1)
 
 
 async def _answer_common(t: Turn, chosen: str | None) -> Next:
@@ -240,5 +244,13 @@ async def more_ideas(t: Turn) -> Next:
     return _enter(t, ideas)
 
 
+async def _after_another_flow(t: Turn) -> Next | None:
+    """Back at the ideas after something else (a booking, a hand-off, /mes_donnees): their follow-up ("d'autres
+    idées ?") is a choice of what to do next, and that choice was made meanwhile. Nothing waits for an answer
+    here: the conversation goes on to the home menu rather than asking it again."""
+    return t.done()
+
+
 # A card named in words ("le 2e", "et le cariste ?") is an answer to the cards on screen.
 ideas.understands = lambda t: resolve(t) is not None
+ideas.on_resume = _after_another_flow

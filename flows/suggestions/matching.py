@@ -345,7 +345,7 @@ def _money(offer: Offer, profile: Profile, add: Any) -> None:
     if "argent" not in profile.obstacles or offer.role != "path":
         return
     if offer.paid:
-        said = {"training": "Tu es payé pendant la formation", "job": "C'est un salaire",
+        said = {"training": "La formation est payée", "job": "C'est un salaire",
                 "programme": "Il y a une allocation ou un salaire"}[offer.kind]
         add(W_PAID_MONEY, "paid", f"{said}, et l'argent te manque.")
     elif offer.paid is False:

@@ -222,7 +222,7 @@ async def test_handoff_relay_pause_and_a_stranger_through_telegram_and_smtp(
         assert fake.texts(NADIA)[-1] == "▶️ Le robot reprend la conversation avec Inès (n° 1)."
         again = fake.send_text(INES, "c'est quoi une mission locale")
         await wait_handled(bot, again)
-        await fake.wait(lambda: any(t.startswith("La mission locale aide les jeunes") for t in fake.texts(INES)))
+        await fake.wait(lambda: any(t.startswith("La mission locale aide les 16-25 ans") for t in fake.texts(INES)))
 
         # 5. A stranger tries every advisor command and every advisor button: refused, no effect.
         await wait_handled(bot, fake.command(NADIA, "jeunes"), fake.command(NADIA, "rdv_jour"))
@@ -236,7 +236,7 @@ async def test_handoff_relay_pause_and_a_stranger_through_telegram_and_smtp(
         assert {data.split(".")[1] for data, _, _ in advisor_buttons} == set(ADVISOR_ACTION_HANDLERS)
         before = await snapshot(bot)
         heard = fake.reply_count(INES)
-        commands = [name for name in ADVISOR_COMMAND_HANDLERS if name not in ("aide", "start")]
+        commands = [name for name in ADVISOR_COMMAND_HANDLERS if name not in ("aide", "start", "help")]
         sent = []
         for name in commands:
             for text in (f"/{name}", f"/{name} 1", f"/{name} 1 Bonjour c'est la mission locale"):

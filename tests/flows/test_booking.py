@@ -115,7 +115,7 @@ async def test_the_structure_of_the_commune_is_proposed_and_booking_ends_with_an
     chat = await onboarded(harness)
     replies = await chat.send("je veux un rdv")
     assert [r.text for r in replies] == [
-        "Je te propose la mission locale près de chez toi : Mission locale de Nanterre et des communes voisines.",
+        "La plus proche de chez toi : Mission locale de Nanterre et des communes voisines.",
         "Premier rendez-vous (45 min), à Nanterre. Quel créneau te va ?",
     ]
     assert chat.labels[:4] == FIRST_FOUR

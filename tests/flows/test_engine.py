@@ -80,7 +80,7 @@ async def test_a_hesitant_nlu_asks_what_was_meant(harness: Harness) -> None:
     assert chat.last.text == "Je ne suis pas sûr d'avoir compris. Tu voulais dire… ?"
     assert chat.labels == ["La mission locale", "Savoir ce que tu fais", "Non, autre chose"]
     await chat.press("La mission locale")
-    assert any("La mission locale aide les jeunes" in t for t in chat.texts)
+    assert any("La mission locale aide les 16-25 ans" in t for t in chat.texts)
     assert "Tu habites dans quelle ville ?" in chat.last.text
 
 

@@ -349,7 +349,7 @@ async def test_the_pause_silences_the_bot_forwards_everything_and_then_the_bot_i
                          "Pour reparler à quelqu'un, appuie ici.")
     assert [b.label for row in back.buttons for b in row] == ["Parler à quelqu'un"]
     replies = await chat.send("c'est quoi une mission locale")
-    assert replies[0].text.startswith("La mission locale aide les jeunes")  # the bot answers again
+    assert replies[0].text.startswith("La mission locale aide les 16-25 ans")  # the bot answers again
     replies = await nadia.cmd(f"reprendre_bot {handoff.id}")
     assert replies[0].text == f"Le robot n'est pas en pause pour Inès (n° {handoff.id})."
 
@@ -364,7 +364,7 @@ async def test_a_forgotten_pause_ends_by_itself_and_the_advisor_is_told(db: Data
     h.clock.advance(hours=49)
     replies = await chat.send("c'est quoi une mission locale")
     assert replies[0].text.startswith("🤖 C'est de nouveau Tremplin, le robot.")
-    assert replies[1].text.startswith("La mission locale aide les jeunes")
+    assert replies[1].text.startswith("La mission locale aide les 16-25 ans")
     assert texts_to(h, NADIA)[-1] == (f"⏸ Fin de la pause du robot pour Inès (n° {handoff.id}) : 48 h sont passées. "
                                       "Le robot lui répond de nouveau.")
 
@@ -552,7 +552,7 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
     assert f'tremplin_deliveries_stuck{{channel="email"}} {float(len(mails))}' in metrics
     assert failed_emails() - failed_before == sum(m.attempts for m in mails)
     warnings = [t for t in texts_to(h, NADIA) if t.startswith("⚠️")]
-    assert warnings == [f"⚠️ Demande n° {handoff.id} : l'e-mail aux conseillers n'est pas encore parti (le serveur "
+    assert warnings == [f"⚠️ Demande n° {handoff.id} : l'e-mail à l'équipe n'est pas encore parti (le serveur "
                         "ne répond pas). J'essaie encore tant que la demande est ouverte. Elle est dans /jeunes."]
 
     close, message = button_in(h, NADIA, "Clore la demande")
@@ -562,6 +562,30 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
     assert {m.status for m in await outbox_rows(h, channel="email")} == {"failed"}
     metrics = (await exposition(db, h.clock.now(), max_attempts=h.delivery.max_attempts)).decode()
     assert "tremplin_deliveries_stuck{" not in metrics
+
+
+
+async def test_each_open_request_whose_email_is_stuck_is_told_even_behind_another(db: Database, tmp_path: Path) -> None:
+    """Before: e-mails to one address wait behind the first that failed ("one chat, in order"); only that
+    first one was ever reported stuck, so with several requests open one warning was said, not one each."""
+    h = await make(db, tmp_path, email=True)
+    recorded = h.sender.send
+
+    async def smtp_down(message: OutboxMessage, reply: Reply, edit: str | None) -> str | None:
+        if message.channel == "email":
+            raise SendError("smtp: ConnectionRefusedError")
+        return await recorded(message, reply, edit)
+
+    h.sender.send = smtp_down  # type: ignore[method-assign]
+    for user, name in (("ines", "Inès"), ("karim", "Karim"), ("awa", "Awa")):
+        chat = await onboarded(h, user, first_name=name)
+        await chat.send("je veux parler à un conseiller")
+    for _ in range(8):
+        h.clock.advance(hours=2)
+        await h.delivery.deliver_due()
+    numbers = sorted(handoff.id for handoff in await handoffs(h))
+    warned = sorted(int(t.split("n° ")[1].split(" ")[0]) for t in texts_to(h, NADIA) if t.startswith("⚠️"))
+    assert warned == numbers and len(numbers) == 3
 
 
 def failed_emails() -> float:

@@ -49,6 +49,9 @@ from tests.flows.test_handoff_kit import (
 )
 from tests.kit import Harness
 
+# The commands young people have too (with their own meaning for them): /aide, /start and /help.
+SHARED = ("aide", "start", "help")
+
 FRIDAY_9_20 = dt.datetime(2026, 12, 4, 8, 20, tzinfo=dt.UTC)
 
 
@@ -89,7 +92,7 @@ async def test_a_non_advisor_trying_every_advisor_command_and_button_gets_the_un
     before = await state(h)
     young_before = len(sent_to(h, "ines"))
 
-    only_advisors = [name for name in ADVISOR_COMMAND_HANDLERS if name not in ("aide", "start")]  # theirs: the young's
+    only_advisors = [name for name in ADVISOR_COMMAND_HANDLERS if name not in SHARED]
     assert sorted(only_advisors) == ["dispos", "jeunes", "pause_bot", "pause_relances", "rdv_jour",
                                      "repondre", "reprendre_bot", "reprendre_relances"]
     known = advisor(h, "7309999998")
@@ -170,7 +173,7 @@ async def test_a_young_person_typing_an_advisor_command_is_told_it_is_unknown_an
     await open_request(h)  # Inès's request, open at Nanterre; her appointment today
     karim = await realistic(h, "karim")  # a young person of the same structure
     for name in ADVISOR_COMMAND_HANDLERS:
-        if name not in ("aide", "start"):
+        if name not in SHARED:
             assert [r.text for r in await karim.command(name)] == [UNKNOWN_COMMAND], name
     assert not any("/jeunes" in r.text for r in await karim.command("aide"))  # the young people's help
     assert not any("Inès" in text or "n° " in text for text in texts_to(h, "karim"))
@@ -243,7 +246,7 @@ async def test_jeunes_lists_open_requests_urgent_first_one_card_each(db: Databas
     await karim.send("j'en peux plus de cette vie")
     nadia = advisor(h, NADIA)
     replies = await nadia.cmd("jeunes")
-    assert replies[0].text == "Demandes ouvertes, les urgentes d'abord. Répondez à une carte pour écrire au jeune."
+    assert replies[0].text == "Demandes ouvertes, les urgentes d'abord. Répondez à une carte pour écrire à la personne."
     assert replies[1].text.startswith("🔴 URGENT · n° ") and "détresse" in replies[1].text
     assert replies[2].text.startswith(f"n° {first} · Inès, 19 ans, Nanterre\nveut parler à quelqu'un")
     assert [b.label for row in replies[2].buttons for b in row] == ["Fiche", "Clore"]
@@ -277,12 +280,12 @@ async def test_help_and_unknown_commands_for_an_advisor(db: Database, tmp_path: 
     h = await make(db, tmp_path)
     nadia = advisor(h, NADIA)
     text = (await nadia.cmd("aide"))[0].text
-    assert text.startswith("Bonjour Nadia. Vous êtes conseiller·e de Mission locale de Nanterre")
+    assert text.startswith("Bonjour Nadia. Vous répondez ici pour la Mission locale de Nanterre")
     for name in ("jeunes", "rdv_jour", "repondre", "pause_bot", "reprendre_bot", "dispos"):
         assert f"/{name} :" in text
     assert (await nadia.cmd("start"))[0].text == text
     assert (await nadia.cmd("profil"))[0].text == "Je ne connais pas cette commande. Vos commandes : /aide."
-    assert (await nadia.send("bonjour"))[0].text.startswith("Pour écrire à un jeune : répondez à sa fiche")
+    assert (await nadia.send("bonjour"))[0].text.startswith("Pour écrire à une personne : répondez à sa fiche")
     assert (await nadia.cmd("repondre"))[0].text.startswith("Écrivez /repondre <n° de la demande>")
     assert (await nadia.cmd("pause_bot"))[0].text.startswith("Écrivez /pause_bot <n° de la demande>")
     async with h.db.transaction() as uow:
@@ -291,9 +294,9 @@ async def test_help_and_unknown_commands_for_an_advisor(db: Database, tmp_path: 
 
 async def test_advisor_commands_are_not_in_the_young_peoples_menu_or_help() -> None:
     for name in ADVISOR_COMMAND_HANDLERS:
-        assert name in ("start", "aide") or name not in COMMAND_HANDLERS
-        assert name in ("start", "aide") or name not in COMMAND_DESCRIPTIONS
-        assert name in ("start", "aide") or name not in dict(COMMANDS)
+        assert name in SHARED or name not in COMMAND_HANDLERS
+        assert name in SHARED or name not in COMMAND_DESCRIPTIONS
+        assert name in SHARED or name not in dict(COMMANDS)
 
 
 async def test_nudges_pause_through_the_nudges_capability(db: Database, tmp_path: Path) -> None:

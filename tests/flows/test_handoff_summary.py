@@ -36,7 +36,7 @@ Demande n° 1 · Mission locale de Nanterre et des communes voisines
 Situation : cherche un emploi
 Diplôme : CAP ou BEP
 RSA : oui
-Accompagnement : mission locale · conseiller·e : Nadia
+Accompagnement : mission locale, avec Nadia
 Difficultés : logement · mobilité
 Intérêts : logistique · cuisine, restauration
 Idées gardées :

@@ -97,7 +97,7 @@ CASES = (
         (("tr-tech-informatique", ("paid", "level")),
          ("pg-prime-activite", ("obstacle", "situation")),
          ("tr-dev-web", ("paid", "level"))),
-        "Tu es payé pendant la formation, et l'argent te manque.",
+        "La formation est payée, et l'argent te manque.",
     ),
     Case(
         "18 ans, sans diplôme, Villeneuve-la-Garenne, logement et lecture difficiles, propreté",
@@ -309,7 +309,7 @@ def test_paid_training_comes_first_when_money_is_short() -> None:
     assert trainings(short).index(paid.id) < trainings(short).index(unpaid.id)  # ...unless money is short
     reasons = next(s for s in top(short) if s.offer.id == paid.id).reasons
     assert [r.code for r in reasons[:2]] == ["sector", "paid"]
-    assert reasons[1].text == "Tu es payé pendant la formation, et l'argent te manque."
+    assert reasons[1].text == "La formation est payée, et l'argent te manque."
 
 
 @pytest.mark.parametrize(("home", "code"), [

@@ -353,7 +353,7 @@ async def test_rappels_lets_the_person_choose(harness: Harness) -> None:
     chat = await onboarded_chat(harness)
     replies = await chat.command("rappels")
     assert [r.text for r in replies] == [
-        "Je peux t'écrire de moi-même : pour rappeler tes rendez-vous, et parfois pour prendre de tes nouvelles.",
+        "Je peux t'écrire de moi-même : pour tes rendez-vous, et parfois pour prendre de tes nouvelles.",
         "Pour l'instant, tu reçois les rappels de tes rendez-vous et, parfois, des nouvelles de ma part. "
         "Qu'est-ce que tu veux recevoir ?",
     ]

@@ -227,7 +227,8 @@ async def test_after_a_booking_a_hand_off_and_a_relay_my_data_leaks_nothing_of_t
     [appointment] = content["rendez_vous"]
     assert appointment["statut"] == "prévu" and [e["quoi"] for e in appointment["historique"]] == ["pris"]
     requests = content["demandes_a_la_mission_locale"]
-    assert all(r["demande"].startswith("une demande à la mission locale le ") for r in requests)
+    assert all(r["demande"].startswith(("une demande à la mission locale le ",
+                                        "ta fiche envoyée à la mission locale le ")) for r in requests)
     answers = [a for r in requests for a in r["reponses_de_la_mission_locale"]]
     assert [(a["de"], a["texte"]) for a in answers] == [("Nadia", "Bonjour Inès, c'est Nadia. On se voit vendredi ?")]
     assert "1 rendez-vous" in summary.text and "changement" not in summary.text

@@ -293,7 +293,8 @@ async def test_nothing_fits_is_said_plainly_with_an_appointment(db: Database) ->
     harness = make_harness(db, catalogue=Catalogue((), (), ()))
     chat = harness.chat()
     last = await onboard(chat)
-    assert last[-1].text == "Je n'ai pas trouvé d'idée pour toi dans ma liste. Un conseiller peut chercher avec toi."
+    assert last[-1].text == ("Je n'ai pas trouvé d'idée pour toi dans ma liste. "
+                             "La mission locale peut chercher avec toi.")
     assert labels(last[-1]) == ["Prendre rendez-vous", "Menu"]
     assert len(last) <= 3
 
@@ -304,7 +305,7 @@ async def test_a_narrow_request_that_finds_nothing_offers_the_wider_list(harness
                   situation="Je cherche une formation")
     harness.nlu.learn("une formation en logistique", "find_training", secteur="logistique")
     replies = await chat.send("une formation en logistique")
-    assert replies[-1].text == "Je n'ai rien trouvé en logistique pour toi. Un conseiller peut chercher avec toi."
+    assert replies[-1].text == "Je n'ai rien trouvé en logistique pour toi. La mission locale peut chercher avec toi."
     assert labels(replies[-1]) == ["Prendre rendez-vous", "Toutes mes idées", "Menu"]
     wider = await chat.press("Toutes mes idées")
     assert wider[0].text.startswith("💡")
