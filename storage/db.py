@@ -26,6 +26,7 @@ from storage.message_log import MessageLogRepository
 from storage.nudges import NudgesRepository
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
+from storage.staff import StaffRepository
 from storage.stats import StatsRepository
 from storage.structures import StructuresRepository
 from storage.suggestions import SuggestionsRepository
@@ -122,6 +123,11 @@ class UnitOfWork:
     def nudges(self) -> NudgesRepository:
         """The log of inactivity nudges, and the search for people to nudge (flows/nudges/nudges.py)."""
         return NudgesRepository(self.session)
+
+    @cached_property
+    def staff(self) -> StaffRepository:
+        """The desk's sign-in links, sessions and the log of records opened (storage/staff.py, web/)."""
+        return StaffRepository(self.session)
 
     @cached_property
     def handoffs(self) -> HandoffsRepository:

@@ -11,6 +11,7 @@ from storage import (
     nudges,
     outbox,
     people,
+    staff,
     stats,
     structures,
     suggestions,
@@ -19,6 +20,6 @@ from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
 MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
-           handoffs, nudges, keyring)
+           handoffs, nudges, keyring, staff)
 
 metadata = Base.metadata

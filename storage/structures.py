@@ -114,13 +114,15 @@ class Motif(Base):
 
 
 class Agent(Base):
-    """An advisor of a structure."""
+    """A member of the staff: an advisor of a structure (its agenda's agents), or an account of the desk
+    (``role``, storage/staff.py); the Département's and the operator's accounts have no structure."""
 
     __tablename__ = "agents"
     __table_args__ = ({"info": STAFF},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    structure_id: Mapped[str] = mapped_column(ForeignKey("structures.id"), index=True)
+    structure_id: Mapped[str | None] = mapped_column(ForeignKey("structures.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="advisor", server_default="advisor")
     display_name: Mapped[str] = mapped_column(String(120))
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)

@@ -112,7 +112,17 @@ async def _handoff_relay(uow: UnitOfWork, person: Person, now: dt.datetime) -> N
                                    text=f"Bonjour {person.first_name}, ici votre conseillère.")
 
 
+async def _record_opened(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
+    # An advisor of the desk opened the record (web/): the access log names the person.
+    if await uow.structures.structure("ml-nanterre") is None:
+        await uow.structures.upsert_structure("ml-nanterre", name="Mission locale de Nanterre", phone=None,
+                                              email=None, example=True)
+    agent = await uow.structures.upsert_agent(structure_id="ml-nanterre", email="nadia@ml-nanterre.exemple.fr")
+    await uow.staff.log_access(agent, person.id, now)
+
+
 FILLERS: dict[str, Filler] = {
+    "record_accesses": _record_opened,
     "handoffs": _handoff_relay,
     "handoff_messages": _handoff_relay,
     "nudge_log": _nudge_log,
