@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -9,9 +11,10 @@ from pathlib import Path
 from typing import TextIO
 
 
-def setup_logging(level: str, *, file: Path | None = None) -> None:
+def setup_logging(level: str, *, file: Path | None = None, json_lines: bool = False) -> None:
     """Log to stderr at ``level`` (or append to ``file``, mode 0600); quieten the chatty HTTP libraries that
-    log URLs with tokens.
+    log URLs with tokens. ``json_lines``: one JSON object a line (``logging.format: json``), for a log
+    collector.
 
     ``tremplin chat`` logs to a file: in a terminal, stderr is the screen of the conversation.
     """
@@ -22,6 +25,9 @@ def setup_logging(level: str, *, file: Path | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
+    if json_lines:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
     # Alembic says "Context impl SQLiteImpl" at every start; `tremplin db upgrade` reports what it did.
     for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio", "alembic"):
@@ -33,6 +39,25 @@ def setup_logging(level: str, *, file: Path | None = None) -> None:
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, process id, and the exception
+    (type and traceback) when there is one. The same rules hold: no message text, name or secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
 
 
 def _private_log(file: Path) -> TextIO:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.delivery import Delivery
+from bot.metrics import HANDLING_SECONDS, UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.telegram_sender import TelegramSender
 from bot.telegram_updates import ForEngine, NotPrivate, chat_of, translate
 from flows.engine.engine import Engine
@@ -88,6 +89,9 @@ class TelegramChannel:
                 SOURCE, [(int(u["update_id"]), u if chat_of(u)[1] else None) for u in updates], now
             )
         new = [(recorded[int(u["update_id"])], u) for u in updates if int(u["update_id"]) in recorded]
+        UPDATES_RECEIVED.labels("new").inc(len(new))
+        if len(updates) > len(new):
+            UPDATES_RECEIVED.labels("again").inc(len(updates) - len(new))
         for inbox_id, update in new:  # in the order Telegram gave them: each chat's updates stay in order
             self.dispatch(inbox_id, update)
         return len(new)
@@ -134,10 +138,12 @@ class TelegramChannel:
                 try:
                     if self._flooding(chat, update):
                         await self._set_aside(inbox_id, update, chat)
+                        UPDATES_HANDLED.labels("set_aside").inc()
                         continue
                     await self.process(inbox_id, update)
                 except Exception:  # never lose the worker: the row stays pending and is retried
                     log.exception("inbox update %s: unexpected failure", inbox_id)
+                    UPDATES_HANDLED.labels("error").inc()
                 finally:
                     self._in_hand.discard(inbox_id)
         finally:
@@ -208,16 +214,21 @@ class TelegramChannel:
         elif incoming.callback_query_id:
             await self.sender.answer_button(incoming.callback_query_id, None)
         await self._done(inbox_id)
+        UPDATES_HANDLED.labels("ok").inc()
 
     async def _converse(self, inbox_id: int, incoming: ForEngine) -> None:
         event = incoming.event
         try:
             async with self._slots:  # not held while sending: pacing waits must not block other chats
+                started = time.perf_counter()
                 # The replies come back already taken for delivery: sent right below, by this worker.
                 outcome = await self.engine.handle(event, send_now=self.delivery.channels)
+                HANDLING_SECONDS.observe(time.perf_counter() - started)
+                UPDATES_HANDLED.labels("ok").inc()  # committed: counted before anything else can fail
         except Exception:
             # The transaction was rolled back: the update is still pending and will be tried again.
             log.exception("handling inbox update %s failed", inbox_id)
+            UPDATES_HANDLED.labels("error").inc()
             if incoming.callback_query_id:
                 await self.sender.answer_button(incoming.callback_query_id, None)
             await self._failed(inbox_id, event)

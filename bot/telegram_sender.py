@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.delivery import SendError, Sent
+from bot.metrics import TELEGRAM_RATE_LIMITED
 from bot.telegram_updates import CHANNEL, MAX_TEXT
 from flows.engine.events import Button, Reply
 from storage.outbox import OutboxMessage
@@ -124,6 +125,7 @@ def retry_seconds(error: RetryAfter) -> float:
 def send_error(error: TelegramError) -> SendError:
     """Telegram's refusal in the terms of bot/delivery.py (the message text never goes in the reason)."""
     if isinstance(error, RetryAfter):
+        TELEGRAM_RATE_LIMITED.inc()
         return SendError("429 too many requests", retry_after=retry_seconds(error))
     if isinstance(error, Forbidden):
         return SendError(f"403 {error.message}", blocked=True)  # blocked, deactivated, never started

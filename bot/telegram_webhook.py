@@ -2,8 +2,10 @@
 
 Every request must carry the ``X-Telegram-Bot-Api-Secret-Token`` header set with ``setWebhook``
 (``WEBHOOK_SECRET``): a wrong or missing one gets 403 and nothing is recorded. A failure to record
-answers 500, and Telegram delivers the update again later. ``GET /healthz`` tells a load balancer
-whether this process and its database answer; ``GET /metrics`` is for the operator's Prometheus.
+answers 500, and Telegram delivers the update again later. ``GET /healthz`` says whether this process
+and its database answer (and, after ``--allow-examples``, that examples are on); ``GET /readyz`` whether it
+should get traffic: the database answers and accepts a write, its schema is current, no example is left.
+``GET /metrics`` is for the operator's Prometheus.
 
 Served by Tornado, which python-telegram-bot's ``webhooks`` extra already installs; it runs in the
 bot's event loop, next to the scheduler and the delivery.
@@ -11,6 +13,7 @@ bot's event loop, next to the scheduler and the delivery.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -22,13 +25,17 @@ import tornado.web
 from sqlalchemy import text
 
 from bot.delivery import Delivery
+from bot.examples import Example
 from bot.metrics import CONTENT_TYPE, exposition
+from bot.startup import StartupFailure, port_taken
 from bot.telegram_channel import TelegramChannel
 from storage import Database
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+READY_TIMEOUT = 5.0  # seconds: a database that takes longer is not ready
 METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # an update is a few kilobytes
 
@@ -72,8 +79,9 @@ class UpdateHandler(_Base):
 class HealthHandler(_Base):
     """GET /healthz: 200 when the database answers, 503 otherwise."""
 
-    def initialize(self, db: Database) -> None:
+    def initialize(self, db: Database, examples: list[Example]) -> None:
         self.db = db
+        self.examples = examples
 
     async def get(self) -> None:
         try:
@@ -84,7 +92,44 @@ class HealthHandler(_Base):
             self.set_status(503)
             self.finish({"status": "unavailable"})
             return
+        if self.examples:  # started with --allow-examples: alive, and saying so
+            self.finish({"status": "ok", "examples": len(self.examples),
+                         "warning": "started with --allow-examples: data or settings young people read are "
+                                    "still examples (tremplin check)"})
+            return
         self.finish({"status": "ok"})
+
+
+class ReadyHandler(_Base):
+    """GET /readyz: 200 when the database answers and accepts a write, the schema is current and no example is
+    left; 503 with the failed checks otherwise."""
+
+    def initialize(self, db: Database, examples: list[Example]) -> None:
+        self.db = db
+        self.examples = examples
+
+    async def get(self) -> None:
+        from storage.migrate import head_revision
+        from storage.readiness import probe
+
+        problems: list[str] = []
+        try:
+            readiness = await asyncio.wait_for(probe(self.db), READY_TIMEOUT)
+        except TimeoutError:
+            problems.append(f"database did not answer within {READY_TIMEOUT:g} s")
+        else:
+            if readiness.problem:
+                problems.append(readiness.problem)
+            elif readiness.revision != (head := head_revision()):
+                problems.append(f"schema at {readiness.revision}, this version needs {head} (tremplin db upgrade)")
+        if self.examples:
+            problems.append(f"{len(self.examples)} examples left (tremplin check)")
+        if problems:
+            log.warning("not ready: %s", "; ".join(problems))
+            self.set_status(503)
+            self.finish({"status": "not ready", "problems": problems})
+            return
+        self.finish({"status": "ready"})
 
 
 class MetricsHandler(_Base):
@@ -103,20 +148,24 @@ class WebhookServer:
     """The HTTP server of webhook mode."""
 
     def __init__(self, channel: TelegramChannel, db: Database, *, listen: str, port: int, path: str,
-                 secret: str) -> None:
+                 secret: str, examples: list[Example] | None = None) -> None:
         self.listen = listen
         self.port = port
         self.path = path if path.startswith("/") else f"/{path}"
         application = tornado.web.Application([
             (self.path, UpdateHandler, {"channel": channel, "secret": secret}),
-            (HEALTH_PATH, HealthHandler, {"db": db}),
+            (HEALTH_PATH, HealthHandler, {"db": db, "examples": examples or []}),
+            (READY_PATH, ReadyHandler, {"db": db, "examples": examples or []}),
             (METRICS_PATH, MetricsHandler, {"delivery": channel.delivery}),
         ])
         self._server = tornado.httpserver.HTTPServer(application, max_body_size=MAX_BODY, xheaders=True)
 
     async def start(self) -> int:
-        """Listen; returns the port (useful when ``port`` is 0)."""
-        sockets = tornado.netutil.bind_sockets(self.port, self.listen)
+        """Listen; returns the port (useful when ``port`` is 0). A port taken raises StartupFailure (one line)."""
+        try:
+            sockets = tornado.netutil.bind_sockets(self.port, self.listen)
+        except OSError as error:
+            raise StartupFailure(port_taken(self.listen, self.port, error)) from error
         self._server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         log.info("webhook listening on %s:%d%s", self.listen, self.port, self.path)

@@ -7,7 +7,9 @@ added (no Duckling here), so results have exactly the embedded backend's shape. 
 message, finds the same entity over Rasa's span, with the gazetteer's value and span: so the phrases
 that rule a word out ("t'es pas cap", "dans le transport", "je bosse pas") apply to Rasa too. The distress net
 applies too. Commands ("/start") never reach Rasa: it would force an intent from them.
-A circuit breaker (nlu/circuit.py) stops sending messages to a server that keeps failing.
+A circuit breaker (nlu/circuit.py) stops sending messages to a server that keeps failing. Every message the
+embedded backend answers instead is counted (``tremplin_nlu_fallbacks_total``, prometheus-client's default
+registry, which the bot's ``GET /metrics`` serves: nothing of ours is imported for it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from prometheus_client import Counter
 
 from nlu.circuit import CircuitBreaker
 from nlu.embedded import EmbeddedBackend
@@ -32,6 +35,11 @@ from nlu.safety import looks_like_distress
 log = logging.getLogger(__name__)
 
 RASA_ENTITIES = ("commune", "secteur", *PROFILE_ENTITIES)
+FALLBACKS = Counter(
+    "tremplin_nlu_fallbacks",
+    "Messages the embedded NLU understood instead of the Rasa server: error (Rasa failed), paused (circuit open).",
+    ["reason"],
+)
 # DIET's distress is believed when the embedded classifier would raise the alarm too (see _second_opinion).
 SECOND_OPINION = 0.5
 
@@ -67,6 +75,7 @@ class RasaBackend:
         if is_command(text):
             return command_result(text)
         if not self.circuit.allow():
+            FALLBACKS.labels("paused").inc()
             return self.fallback.parse_sync(text, now)
         try:
             answer = await self._async_client().post(f"{self.url}/model/parse", json={"text": text})
@@ -75,6 +84,7 @@ class RasaBackend:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self._warn(exc)
             self.circuit.failure()
+            FALLBACKS.labels("error").inc()
             return self.fallback.parse_sync(text, now)
         except BaseException:
             self.circuit.abandon()  # cancelled: Rasa said nothing either way
@@ -87,6 +97,7 @@ class RasaBackend:
         if is_command(text):
             return command_result(text)
         if not self.circuit.allow():
+            FALLBACKS.labels("paused").inc()
             return self.fallback.parse_sync(text, now)
         try:
             with httpx.Client(timeout=self.timeout, trust_env=False) as client:
@@ -96,6 +107,7 @@ class RasaBackend:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self._warn(exc)
             self.circuit.failure()
+            FALLBACKS.labels("error").inc()
             return self.fallback.parse_sync(text, now)
         except BaseException:
             self.circuit.abandon()

@@ -56,3 +56,44 @@ def current(database_url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def head_revision() -> str | None:
+    """The newest revision this version of the code knows."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def known_revision(revision: str) -> bool:
+    """True if ``revision`` is one of this version's migrations (False: the database is from a newer version)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+async def current_revision(database_url: str) -> str | None:
+    """``current`` from inside an event loop (a SQLite file not there yet is made 0600, as ``upgrade`` does)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    _ensure_sqlite_folder(database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+    finally:
+        await engine.dispose()
+
+
+def previous_revision(revision: str | None) -> str:
+    """The revision just before ``revision`` (``base`` for the first): where a rollback of it goes."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
+    down = script.down_revision if script is not None else None
+    return down if isinstance(down, str) else "base"
