@@ -38,6 +38,7 @@ from flows.data.catalogue import (
     read_catalogue_file,
     validate_kind,
 )
+from flows.data.rome import load_rome, rome_problems
 from flows.data.territory import Territory, load_territory
 
 catalog_app = typer.Typer(help="The catalogue: trainings, jobs, programmes and support services.",
@@ -78,6 +79,15 @@ def validate(
         catalogue = load_catalogue(_folder(ctx, folder), _territory(ctx))
     except DataFileError as exc:
         fail(str(exc), 1)
+    cfg = config_of(ctx)
+    try:
+        rome = load_rome(cfg.path(cfg.settings.data.rome))
+    except DataFileError as exc:
+        fail(str(exc), 1)
+    problems = rome_problems(catalogue, rome)
+    if problems:
+        # Every unknown code at once: the operator fixes them in one pass.
+        fail("\n".join(problems) + f"\n{len(problems)} ROME code(s) to fix (data/rome/rome4.yml, sectors.yml)", 1)
     typer.echo(f"Catalogue OK: {summary(catalogue)}.")
 
 

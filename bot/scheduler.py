@@ -24,6 +24,7 @@ from bot.delivery import Delivery
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[Any]]
+OFFER_ALERTS_SECONDS = 3600
 NUDGE_PLANNING_SECONDS = 300  # nudges count in days: planning every 5 minutes is on time
 
 
@@ -71,8 +72,8 @@ class Scheduler:
         self.aps.shutdown(wait=False)
 
 
-def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery, plan_nudges: Job | None = None
-                 ) -> None:
+def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery, plan_nudges: Job | None = None,
+                 offer_alerts: Job | None = None) -> None:
     """The jobs every bot process runs."""
     # Planned messages (reminders, nudges, advisor notices), retries and leftovers of a crash.
     scheduler.every(settings.delivery.tick_seconds, "deliver_due", delivery.deliver_due)
@@ -80,5 +81,8 @@ def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery
     # (leader lock), and the keys make a second planning harmless anyway. Once at start, then regularly.
     if plan_nudges is not None:
         scheduler.every(NUDGE_PLANNING_SECONDS, "plan_nudges", plan_nudges, now=True)
+    # "Préviens-moi": each alert is checked once a day (flows/suggestions/alerts.py); hourly is on time.
+    if offer_alerts is not None:
+        scheduler.every(OFFER_ALERTS_SECONDS, "offer_alerts", offer_alerts)
     # Add jobs here, one line each (housekeeping: retention purge, digests...). A job that must run in
     # one process only takes ``uow.try_leader_lock(...)`` in its own transaction.

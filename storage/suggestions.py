@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,14 @@ class SuggestionsRepository:
                                              SavedSuggestion.entry_id == entry_id)
         )
         return found is not None
+
+    async def retitle(self, person_id: int, entry_id: str, title: str) -> bool:
+        """Change the snapshot of a saved entry (a live offer's title says how the application went)."""
+        result = await self.session.execute(
+            update(SavedSuggestion).where(SavedSuggestion.person_id == person_id, SavedSuggestion.entry_id == entry_id)
+            .values(title=title)
+        )
+        return bool(result.rowcount)
 
     async def forget(self, person_id: int, entry_id: str) -> bool:
         """Remove one saved suggestion; False when there was none."""

@@ -28,6 +28,9 @@ class Commune(BaseModel):
     structure: str = Field(min_length=1)
     neighbours: list[str] = []
     to_verify: list[str] = []
+    # The town hall's coordinates (WGS84): La bonne alternance searches by them; without them it is not asked.
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
 
 
 class Lieu(BaseModel):

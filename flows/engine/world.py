@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flows.data.catalogue import Catalogue
+from flows.data.employer_offers import EmployerOffer
+from flows.data.live_offers import OfferSearch
+from flows.data.rome import Rome
 from flows.data.territory import Territory
 from flows.engine.buttons import ButtonSigner
 from flows.rules.clock import Clock
@@ -32,3 +35,6 @@ class World:
     catalogue: Catalogue | None = None  # trainings, jobs, programmes, support services (flows.data.catalogue)
     # Hand-off summaries also go to the advisors' e-mail (an "email" sender is running: SMTP_URL is set).
     email_handoffs: bool = False
+    rome: Rome | None = None  # ROME 4.0 codes and the sectors' codes (flows.data.rome)
+    offers: OfferSearch | None = None  # live offers (bot/live_offers.py); None: no credentials, catalogue only
+    employer_offers: tuple[EmployerOffer, ...] = ()  # the Département's employers' offers (flows.data.employer_offers)

@@ -16,6 +16,9 @@ from storage.outbox import APPOINTMENT, CANCELLED, DROPPED, ESSENTIAL, NUDGE, Ou
 from storage.people import Person
 
 ALL, APPOINTMENTS, NONE = "all", "appointments", "none"  # people.notifications, chosen with /rappels
+# "Ça s'est passé comment ?" days after "Je postule" (flows/suggestions/applying.py): wanted as a nudge is,
+# but not dropped because the person wrote since (it asks about something they did, not whether they are there).
+FOLLOW_UP = "follow_up"
 
 
 def wanted(person: Person | None, category: str) -> bool:
@@ -24,7 +27,7 @@ def wanted(person: Person | None, category: str) -> bool:
         return True
     if person is None or person.unreachable_at is not None:
         return False
-    if category == NUDGE:
+    if category in (NUDGE, FOLLOW_UP):
         return person.notifications == ALL and not person.nudges_paused
     if category == APPOINTMENT:
         return person.notifications in (ALL, APPOINTMENTS)

@@ -78,6 +78,7 @@ def access_view(exported: dict[str, Any], tz: dt.tzinfo, now: dt.datetime) -> di
              "gardee_le": _local(s.get("saved_at"), tz)}
             for s in tables.get("saved_suggestions", [])
         ],
+        "alertes_nouvelles_offres": [_alert(a, tz) for a in tables.get("offer_alerts", [])],
         # The raw copies of the messages as the messenger delivered them, kept a few days for safety.
         "traces_techniques_de_tes_messages": {
             "nombre": len(tables.get("inbox", [])),
@@ -89,6 +90,15 @@ def access_view(exported: dict[str, Any], tz: dt.tzinfo, now: dt.datetime) -> di
             if conversation else None
         ),
     }
+
+
+def _alert(alert: dict[str, Any], tz: dt.tzinfo) -> dict[str, Any]:
+    """"Préviens-moi": the trade and the commune followed (what could not be decrypted is said as it is)."""
+    criteria, seen = alert.get("criteria"), alert.get("seen")
+    return {"metier": alert.get("sector"),
+            "commune": criteria.get("insee") if isinstance(criteria, dict) else criteria,
+            "depuis_le": _local(alert.get("created_at"), tz),
+            "offres_deja_vues": len(seen) if isinstance(seen, list) else seen}
 
 
 def summary_lines(view: dict[str, Any]) -> list[str]:
@@ -105,6 +115,7 @@ def summary_lines(view: dict[str, Any]) -> list[str]:
         ("demandes_a_la_mission_locale", "demande à la mission locale", "demandes à la mission locale"),
         ("fiches_de_rendez_vous", "fiche envoyée pour un rendez-vous", "fiches envoyées pour tes rendez-vous"),
         ("idees_gardees", "idée gardée", "idées gardées"),
+        ("alertes_nouvelles_offres", "alerte de nouvelles offres", "alertes de nouvelles offres"),
     )
     # What prepared a booking is kept with the requests, but it is no request of the person: counted apart.
     booked = HANDOFF_REASON[BOOKED]

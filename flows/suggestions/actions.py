@@ -24,14 +24,18 @@ def appointment_label(is_booked: bool) -> str:
 
 
 def card_buttons(t: Turn, offer: Offer) -> list[Any]:
-    """Under each card."""
+    """Under each card; under a live offer's, "Je postule" (flows.suggestions.applying)."""
+    if offer.kind == "offer":
+        return [t.action("Je postule", "of_apply", offer.ref)]
     return [t.action("Plus d'infos", "sg_info", offer.ref), t.action("Ça m'intéresse", "sg_save", offer.ref)]
 
 
-def last_buttons(t: Turn, more: bool, upcoming: bool = False) -> list[Any]:
+def last_buttons(t: Turn, more: bool, upcoming: bool = False, *, offers: bool = False) -> list[Any]:
     """Under the last card of a page: the next ideas (handled by flows.suggestions.ideas), an appointment (the one
-    to come, when there is one: never a second one offered)."""
-    buttons = [t.action("Autre chose", "sg_more")] if more else []
+    to come, when there is one: never a second one offered); with live offers on the page, "Préviens-moi"
+    (flows.suggestions.alerts)."""
+    buttons = [t.action("Préviens-moi", "of_alert")] if offers else []
+    buttons += [t.action("Autre chose", "sg_more")] if more else []
     return [*buttons, t.action(appointment_label(upcoming), "sg_rdv")]
 
 

@@ -11,14 +11,17 @@ import datetime as dt
 from typing import Any
 
 from flows.data.catalogue import Job, Offer, Programme, ServiceEntry, Training
+from flows.data.live_offers import LiveOffer
 from flows.engine.turn import Turn
 from flows.rules.formatting import day, join
+from flows.suggestions.live import live_suggestions
 from flows.suggestions.matching import LEVEL_WORDS, Profile, Request, Suggestion, has_suggestions, suggest
 
 STATE = "ideas"  # conversation data: {"req": Request, "shown": [refs], "page": [refs], "fresh": bool}
 # "page": the refs of the cards on screen, in the order shown (what "le 2e" counts in).
 
-KIND_LABELS = {"training": "Formation", "job": "Métier", "programme": "Programme", "service": "Aide"}
+KIND_LABELS = {"training": "Formation", "job": "Métier", "programme": "Programme", "service": "Aide",
+               "offer": "Offre d'emploi"}
 UP_TO_LEVEL = {
     "aucun": "sans diplôme", "brevet": "sans diplôme ou avec le brevet", "cap_bep": "jusqu'au CAP ou BEP",
     "bac": "jusqu'au bac", "bac_plus_2": "jusqu'au bac+2",
@@ -29,23 +32,28 @@ def _today(t: Turn) -> dt.date:
     return t.now.astimezone(t.world.settings.tz).date()
 
 
-def ranked(t: Turn, request: Request) -> list[Suggestion]:
-    """Every idea for the person and this request, best first."""
+async def ranked_with_offers(t: Turn, request: Request) -> list[Suggestion]:
+    """Every idea for the person and this request, best first, with the live offers that fit among the paths
+    (none without a source: the catalogue alone)."""
     catalogue = t.world.catalogue
     if catalogue is None:
         return []
-    return suggest(catalogue.offers, Profile.of(t.person), t.world.territory, _today(t), request)
+    profile = Profile.of(t.person)
+    live = await live_suggestions(t, profile, request)
+    return suggest(catalogue.offers, profile, t.world.territory, _today(t), request, live=live)
 
 
 def any_idea(t: Turn) -> bool:
-    """Whether ``ranked(t, Request())`` is not empty, without ranking (flows.suggestions.matching.has_suggestions)."""
+    """Whether there is a catalogue idea for the person, without ranking (matching.has_suggestions)."""
     catalogue = t.world.catalogue
     return catalogue is not None and has_suggestions(catalogue.offers, Profile.of(t.person), t.world.territory,
                                                      _today(t))
 
 
 def kind_label(offer: Offer) -> str:
-    """"Formation", "Métier", "Programme", "Aide"."""
+    """"Formation", "Métier", "Programme", "Aide", "Offre d'emploi"."""
+    if offer.kind == "offer" and offer.alternance:
+        return "Offre en alternance"
     return "Aide" if offer.role == "support" else KIND_LABELS[offer.kind]
 
 
@@ -68,12 +76,23 @@ def _short(text: str | None) -> str:
     return (text or "").split(",")[0].strip()
 
 
+def _start(start: str | None, today: dt.date) -> str:
+    """"début lundi 14 décembre" from an offer's ISO date (a date past or unreadable says nothing)."""
+    try:
+        date = dt.date.fromisoformat(start[:10]) if start else None
+    except ValueError:
+        return ""
+    return f"début {day(date, today=today)}" if date is not None and date >= today else ""
+
+
 def facts(t: Turn, offer: Offer) -> str:
     """One line of key facts for the card: duration, pay, place."""
     entry = offer.entry
     parts: list[str] = []
     where = _commune_name(t, offer.place)
-    if isinstance(entry, Training):
+    if isinstance(entry, LiveOffer):
+        parts = [entry.place or "", entry.contract or "", entry.hours or "", _start(entry.start, _today(t))]
+    elif isinstance(entry, Training):
         parts = [_short(entry.duration), "payée" if entry.paid else "non payée"]
     elif isinstance(entry, Job):
         parts = [f"Diplôme demandé : {entry.diploma}" if entry.diploma_required else "Sans diplôme"]
@@ -99,6 +118,8 @@ def card(t: Turn, suggestion: Suggestion) -> str:
     if line := facts(t, offer):
         lines.append(line)
     lines.append(f"👉 Pourquoi pour toi : {why(suggestion)}")
+    if isinstance(offer.entry, LiveOffer) and offer.entry.url:
+        lines.append(f"🔗 Pour postuler : {offer.entry.url}")
     return "\n".join(lines)
 
 

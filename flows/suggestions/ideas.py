@@ -21,8 +21,8 @@ from flows.home.home import home
 from flows.onboarding.questions import start as onboarding_start
 from flows.profile.fields import OBSTACLES
 from flows.suggestions.actions import appointment_label, book, booked, card_buttons, last_buttons
-from flows.suggestions.cards import STATE, any_idea, card, ranked
-from flows.suggestions.matching import OBSTACLE_ORDER, SECTOR_IN, Request
+from flows.suggestions.cards import STATE, any_idea, card, ranked_with_offers
+from flows.suggestions.matching import OBSTACLE_ORDER, PAGE, SECTOR_IN, Request
 from flows.suggestions.references import refer, resolve
 from flows.suggestions.requests import INTENT_REQUESTS, narrowed, topics_in
 
@@ -31,7 +31,6 @@ ideas = Step("suggestions.ideas", open_ended=True)  # the cards; asked again, a 
 topic = Step("suggestions.topic")  # "une aide" without saying for what
 SUGGESTION_STEPS = (welcome, ideas, topic)  # from one of them, another is reached by goto, not call
 
-PAGE = 3  # cards at a time: at most three messages in a row
 MAX_SHOWN = 60
 
 MORE_WORDS = {"autre chose", "autre", "autres", "d autres", "d autres idees", "suivant", "encore", "la suite",
@@ -149,7 +148,7 @@ async def _(t: Turn) -> Question:
         return Question("Tu veux d'autres idées ?", options=_options("more", "rdv", "menu", upcoming=upcoming))
     state["fresh"] = False
     request = Request.from_data(state.get("req"))
-    found = ranked(t, request)
+    found = await ranked_with_offers(t, request)
     shown = list(state.get("shown") or [])
     page = [s for s in found if s.offer.ref not in shown][:PAGE]
     narrowed_to_paths = request != Request() and not request.topics
@@ -165,7 +164,9 @@ async def _(t: Turn) -> Question:
     for suggestion in page[:-1]:
         t.say(card(t, suggestion), buttons=card_buttons(t, suggestion.offer))
     last = page[-1]
-    return Question(card(t, last), extra_buttons=[*card_buttons(t, last.offer), *last_buttons(t, more, upcoming)])
+    offers = t.world.offers is not None and any(s.offer.kind == "offer" for s in page)  # alerts need a source
+    return Question(card(t, last), extra_buttons=[*card_buttons(t, last.offer),
+                                                  *last_buttons(t, more, upcoming, offers=offers)])
 
 
 @ideas.explain

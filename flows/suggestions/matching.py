@@ -48,6 +48,7 @@ W_LATER = 4  # starts within LATER_DAYS, or entries all year round
 SOON_DAYS = 45
 LATER_DAYS = 120
 
+PAGE = 3  # ideas shown at a time (flows.suggestions.ideas): at most three messages in a row
 KIND_RANK = {"programme": 0, "training": 1, "job": 2, "service": 3}
 # Between reasons of equal weight, what is about the person comes before places and dates.
 REASON_ORDER = ("target", "topic", "obstacle", "sector", "alternance", "paid", "situation", "level", "same_commune",
@@ -384,9 +385,13 @@ def _rank(items: Iterable[tuple[Offer, int, tuple[Reason, ...]]]) -> list[tuple[
 
 
 def suggest(
-    offers: Sequence[Offer], profile: Profile, territory: Territory, today: dt.date, request: Request = Request()
+    offers: Sequence[Offer], profile: Profile, territory: Territory, today: dt.date, request: Request = Request(),
+    live: Sequence[Suggestion] = (),
 ) -> list[Suggestion]:
-    """Every offer the person can enter, best first: paths, with a support service for each obstacle."""
+    """Every offer the person can enter, best first: paths, with a support service for each obstacle.
+
+    ``live``: real offers of a sector the person chose (flows.suggestions.live), nearest first. The two first
+    lead the paths (a real offer near home is the most concrete idea); the others follow the catalogue's."""
     eligible = [o for o in offers if why_not(o, profile, territory, today) is None]
     if request.kinds:
         eligible = [o for o in eligible if o.kind in request.kinds or o.role == "support"]
@@ -406,11 +411,37 @@ def suggest(
 
     paths = [Suggestion(o, s, r) for o, s, r in scored
              if o.role == "path" and (not request.alternance_only or o.alternance)]
+    wanted = [s for s in live if not request.alternance_only or s.offer.alternance]
+    paths = [*wanted[:2], *paths, *wanted[2:]]
     supports = _supports(scored, profile)
-    merged: list[Suggestion] = []
-    for index in range(max(len(paths), len(supports))):
-        merged.extend(group[index] for group in (paths, supports) if index < len(group))
-    return merged
+    return _first_page(paths, supports, profile, {s for s in sectors if s})
+
+
+def _first_page(
+    paths: list[Suggestion], supports: list[Suggestion], profile: Profile, sectors: set[str]
+) -> list[Suggestion]:
+    """Paths and supports alternated, with what the person said on the first page.
+
+    Why: scores alone let nearer ideas of other trades push a chosen sector off the first page (a
+    logistics profile with a mobility obstacle saw its logistics training 5th), and a second obstacle's
+    support to the 4th card. So the first page holds one support per obstacle (at most PAGE - 1: one
+    path always shows), and a path of a chosen sector when one is eligible, placed first.
+    """
+    covered = len({s.support_for for s in supports})  # _supports gives one per obstacle before any second
+    first_supports = min(covered, PAGE - 1) if paths else min(covered, PAGE)
+    first_paths = PAGE - first_supports
+    if sectors and not any(p.offer.secteur in sectors for p in paths[:first_paths]):
+        chosen = next((p for p in paths if p.offer.secteur in sectors), None)
+        if chosen is not None:
+            paths = [chosen, *(p for p in paths if p is not chosen)]
+    page: list[Suggestion] = []
+    head_paths, head_supports = paths[:first_paths], supports[:first_supports]
+    for index in range(max(len(head_paths), len(head_supports))):
+        page.extend(group[index] for group in (head_paths, head_supports) if index < len(group))
+    rest_paths, rest_supports = paths[first_paths:], supports[first_supports:]
+    for index in range(max(len(rest_paths), len(rest_supports))):
+        page.extend(group[index] for group in (rest_paths, rest_supports) if index < len(group))
+    return page
 
 
 def has_suggestions(offers: Sequence[Offer], profile: Profile, territory: Territory, today: dt.date) -> bool:

@@ -43,6 +43,17 @@ def test_validate_names_the_problem(folder: Path) -> None:
     assert "jobs.yml: entry 1 (job-preparateur-commandes): rome: String should match pattern" in output
 
 
+def test_validate_reports_every_unknown_rome_code(folder: Path) -> None:
+    path = folder / "jobs.yml"
+    text = path.read_text(encoding="utf-8").replace("rome: N1103", "rome: N9999").replace("rome: G1602", "rome: N1105")
+    path.write_text(text, encoding="utf-8")
+    code, output = run("catalog", "validate", "--dir", str(folder))
+    assert code == 1
+    assert "job-preparateur-commandes: ROME code 'N9999' is unknown (not in ROME 4.0)" in output
+    assert "job-commis-cuisine: ROME code 'N1105' is not mapped to its sector 'hotellerie_restauration'" in output
+    assert "2 ROME code(s) to fix" in output
+
+
 STRUCTURE = {
     "source": "dora", "id": "dora--3fa85f64-5717-4562-b3fc-2c963f66afa6", "nom": "Association Mobilité 92",
     "date_maj": "2026-10-01", "code_insee": "92025", "commune": "Colombes", "telephone": "0100000099",

@@ -1,0 +1,117 @@
+"""The live offers sources together, as the conversation sees them (``flows.data.live_offers.OfferSearch``).
+
+Why each rule:
+- one deadline for the whole search (``timeout_seconds``): the person never waits longer, whatever a
+  source does (slow, down, rate limited);
+- a source that failed is not asked again for ``pause_seconds``: a down API costs nothing per message, and
+  it is logged once when it starts failing and once when it is back, counted each time in /metrics;
+- any failure gives ``None``, so the conversation answers from the last search kept in the database (or
+  the catalogue) instead of caching half an answer for a day;
+- the same offer from both sources (La bonne alternance relays France Travail's) is shown once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+import httpx
+
+from bot.config import AppConfig
+from bot.metrics import OFFERS_SOURCE_FAILED
+from bot.offers_http import FranceTravail, LaBonneAlternance, SourceFailure
+from flows.data.live_offers import LiveOffer, OfferQuery
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    name: str
+
+    async def search(self, query: OfferQuery, deadline: float) -> list[LiveOffer]: ...
+
+
+class LiveOffers:
+    """Every configured source, searched at once within one deadline."""
+
+    def __init__(self, sources: Sequence[Source], *, timeout_seconds: float, radius_km: int,
+                 fresh_for: dt.timedelta, keep_for: dt.timedelta, pause_seconds: float,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.sources = list(sources)
+        self.timeout_seconds, self.radius_km = timeout_seconds, radius_km
+        self.fresh_for, self.keep_for, self.pause_seconds = fresh_for, keep_for, pause_seconds
+        self.client = client
+        self._paused_until: dict[str, float] = {}
+        self._failing: set[str] = set()
+
+    async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
+        now = time.monotonic()
+        if any(self._paused_until.get(s.name, 0.0) > now for s in self.sources):
+            return None
+        deadline = now + self.timeout_seconds
+        tasks = {asyncio.create_task(self._one(s, query, deadline)): s for s in self.sources}
+        done, late = await asyncio.wait(tasks, timeout=self.timeout_seconds)
+        for task in late:  # only the sources still working are blamed for the wait
+            task.cancel()
+            self._failed(tasks[task].name, "timeout", "no answer in time")
+        results = [task.result() for task in tasks if task in done]  # the sources' order: France Travail's first
+        if late or any(r is None for r in results):
+            return None
+        merged: dict[tuple[str, str], LiveOffer] = {}
+        for found in results:
+            for offer in found or ():
+                merged.setdefault((offer.source, offer.id), offer)
+        return list(merged.values())
+
+    async def _one(self, source: Source, query: OfferQuery, deadline: float) -> list[LiveOffer] | None:
+        try:
+            found = await source.search(query, deadline)
+        except SourceFailure as exc:
+            self._failed(source.name, exc.cause, str(exc))
+            return None
+        except httpx.HTTPError as exc:
+            self._failed(source.name, "unreachable", type(exc).__name__)
+            return None
+        if source.name in self._failing:
+            self._failing.discard(source.name)
+            log.info("live offers: %s answers again", source.name)
+        return found
+
+    def _failed(self, name: str, cause: str, detail: str) -> None:
+        OFFERS_SOURCE_FAILED.labels(name, cause).inc()
+        self._paused_until[name] = time.monotonic() + self.pause_seconds
+        if name not in self._failing:  # once per run of failures, not once per message
+            self._failing.add(name)
+            log.warning("live offers: %s failed (%s), answering from the cache or the catalogue", name, detail)
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def live_offers_from(cfg: AppConfig) -> LiveOffers | None:
+    """The sources whose credentials are in the environment; None without any (the catalogue alone)."""
+    s, secrets = cfg.settings.offers, cfg.secrets
+    if not (secrets.france_travail_client_id and secrets.france_travail_client_secret) \
+            and not secrets.la_bonne_alternance_token:
+        return None
+    # The client's own timeout is a backstop: the deadline of each search is the real bound.
+    client = httpx.AsyncClient(timeout=httpx.Timeout(s.timeout_seconds), follow_redirects=False)
+    sources: list[Source] = []
+    if secrets.france_travail_client_id and secrets.france_travail_client_secret:
+        sources.append(FranceTravail(
+            client, url=s.france_travail_url, token_url=s.france_travail_token_url,
+            client_id=secrets.france_travail_client_id,
+            secret=secrets.france_travail_client_secret.get_secret_value(),
+            per_second=s.france_travail_per_second, pages=s.pages))
+    if secrets.la_bonne_alternance_token:
+        sources.append(LaBonneAlternance(
+            client, url=s.la_bonne_alternance_url, token=secrets.la_bonne_alternance_token.get_secret_value(),
+            per_second=s.la_bonne_alternance_per_second))
+    return LiveOffers(sources, timeout_seconds=s.timeout_seconds, radius_km=s.radius_km,
+                      fresh_for=dt.timedelta(hours=s.fresh_hours), keep_for=dt.timedelta(days=s.keep_days),
+                      pause_seconds=s.pause_seconds, client=client)

@@ -1,0 +1,36 @@
+"""Fixtures of the live offers' tests: the fake APIs on 127.0.0.1 and a France Travail source pointed at them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from bot.live_offers import LiveOffers
+from bot.offers_http import FranceTravail
+from tests.bot.fake_offers import CLIENT_ID, CLIENT_SECRET, FakeOffersApi, ft_offer
+
+
+@pytest.fixture
+def offers_api() -> Iterator[FakeOffersApi]:
+    """Two beginner offers in logistics: one in Gennevilliers, one next door in Colombes."""
+    api = FakeOffersApi(ft_offers=[
+        ft_offer("201ABCD", "Préparateur de commandes", employer="Entrepôt du Port"),
+        ft_offer("201ABCE", "Agent de quai", rome="N1106", employer="Logi 92", insee="92025",
+                 place="92 - COLOMBES", contract_label="Mission intérimaire - 3 Mois", hours="Temps partiel"),
+    ]).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+async def offers_source(offers_api: FakeOffersApi) -> AsyncIterator[LiveOffers]:
+    client = httpx.AsyncClient()
+    ft = FranceTravail(client, url=f"{offers_api.base_url}/partenaire/offresdemploi/v2",
+                       token_url=f"{offers_api.base_url}/connexion/oauth2/access_token", client_id=CLIENT_ID,
+                       secret=CLIENT_SECRET, per_second=50)
+    yield LiveOffers([ft], timeout_seconds=1.0, radius_km=10, fresh_for=dt.timedelta(hours=24),
+                     keep_for=dt.timedelta(days=7), pause_seconds=0, client=client)
+    await client.aclose()
