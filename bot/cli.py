@@ -15,8 +15,9 @@ from bot.cli_common import config_of, fail
 from bot.cli_data import data_app
 from bot.cli_nlu import nlu_app
 from bot.cli_nudges import nudges_app
+from bot.cli_offers import offers_app
 from bot.cli_slots import slots_app
-from bot.config import ConfigError, load_settings
+from bot.config import AppConfig, ConfigError, load_settings
 from bot.logs import setup_logging
 
 app = typer.Typer(
@@ -32,8 +33,13 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(data_app, name="data")
 app.add_typer(slots_app, name="slots")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(offers_app, name="offers")
 app.add_typer(nudges_app, name="nudges")
 app.add_typer(advisors_app, name="advisors")
+_loaded: list[AppConfig] = []  # the configuration of this run, for main()'s one-line start-up errors
+AllowExamples = Annotated[bool, typer.Option(
+    "--allow-examples", envvar="TREMPLIN_ALLOW_EXAMPLES",
+    help="Start even though data files or settings young people read are still examples (a try-out).")]
 
 
 @app.callback()
@@ -49,7 +55,8 @@ def main_callback(
         ctx.obj = load_settings(config)
     except ConfigError as exc:
         fail(f"Configuration error: {exc}")
-    setup_logging(ctx.obj.settings.logging.level)
+    _loaded[:] = [ctx.obj]
+    setup_logging(ctx.obj.settings.logging.level, json_lines=ctx.obj.settings.logging.format == "json")
 
 
 @db_app.command("upgrade")
@@ -72,6 +79,18 @@ def db_downgrade(ctx: typer.Context, revision: str = typer.Argument(...)) -> Non
     typer.echo(f"Database at {revision}.")
 
 
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the database's migration revision and the newest this version knows (before an upgrade or a
+    rollback: docs/deploiement.md)."""
+    from storage.migrate import current, head_revision
+
+    at = current(config_of(ctx).database_url)
+    head = head_revision()
+    advice = "" if at == head else " Run `tremplin db upgrade`." if at is None or at < (head or "") else ""
+    typer.echo(f"Database at {at or 'base (no migration)'}; this version's newest: {head}.{advice}")
+
+
 @app.command()
 def check(ctx: typer.Context) -> None:
     """Check the configuration and every data file, and say what is an example still to replace."""
@@ -84,6 +103,16 @@ def check(ctx: typer.Context) -> None:
         fail(f"Data error: {exc}")
     for line in report:
         typer.echo(line)
+    from bot.examples import find_examples
+
+    examples = find_examples(config_of(ctx))
+    if examples:
+        typer.echo(f"EXAMPLES still to replace before young people use it ({len(examples)}; `tremplin run` "
+                   "refuses them without --allow-examples):")
+        for example in examples:
+            typer.echo(f"  {example}")
+    else:
+        typer.echo("No example left in the settings and data files young people read.")
 
 
 @app.command()
@@ -97,7 +126,8 @@ def chat(
     cfg = config_of(ctx)
     # Logged to stderr, the set-up's and the NLU's lines would land in the middle of the conversation.
     try:
-        setup_logging(cfg.settings.logging.level, file=cfg.root / "var" / "tremplin.log")
+        setup_logging(cfg.settings.logging.level, file=cfg.root / "var" / "tremplin.log",
+                      json_lines=cfg.settings.logging.format == "json")
     except OSError:  # var/ not writable: warnings only, on stderr
         setup_logging("WARNING")
     try:
@@ -108,14 +138,43 @@ def chat(
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
+def run(ctx: typer.Context, allow_examples: AllowExamples = False) -> None:
     """Run the assistant on Telegram (polling, or webhook when configured)."""
-    from bot.telegram_app import run_telegram
+    from bot.startup import StartupFailure, prepare_start
+    from bot.telegram_app import StartError, run_telegram, webhook_secret
 
     cfg = config_of(ctx)
     if cfg.secrets.telegram_bot_token is None:
         fail("TELEGRAM_BOT_TOKEN is not set: set it to run on Telegram (`tremplin chat` works without it).")
-    run_telegram(cfg)
+    telegram = cfg.settings.telegram
+    try:
+        webhook_secret(cfg)
+        examples = prepare_start(cfg, allow_examples=allow_examples, listen=(
+            (telegram.webhook_listen, telegram.webhook_port) if telegram.mode == "webhook" else None))
+    except (StartError, StartupFailure) as failure:
+        fail(str(failure))
+    run_telegram(cfg, examples=examples)
+
+
+@app.command()
+def web(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Listen on this address (web.host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Listen on this port (web.port).")
+                    ] = None,
+    allow_examples: AllowExamples = False,
+) -> None:
+    """Serve the advisors' desk (web pages) on the bot's database and outbox."""
+    from bot.startup import StartupFailure, prepare_start
+    from web.server import serve
+
+    cfg = config_of(ctx)
+    settings = cfg.settings.web
+    try:
+        prepare_start(cfg, allow_examples=allow_examples, listen=(host or settings.host, port or settings.port))
+    except StartupFailure as failure:
+        fail(str(failure))
+    asyncio.run(serve(cfg, host=host, port=port))
 
 
 def main() -> None:
@@ -126,4 +185,12 @@ def main() -> None:
         app()
     except DataKeyError as exc:  # a changed, lost or missing data key (bot/keys.py): one line, exit 2
         typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:  # the database unreachable, missing, refusing us...: one line, exit 2 (bot/startup.py)
+        from bot.startup import explain
+
+        line = explain(exc, _loaded[0] if _loaded else None)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
         raise SystemExit(2) from None

@@ -1,11 +1,12 @@
 """``tremplin advisors``: the operator registers the advisors who receive hand-offs and use the bot.
 
-An advisor is an agent of a structure (the same rows as the agendas' agents, found by Telegram id or
-e-mail) with a Telegram id: that id is what the bot checks, at every message, before letting anyone
-use an advisor command or button.
+A member of the staff is an agent (the same rows as the agendas' agents, found by Telegram id or e-mail) with
+a role on the desk (``--role``: advisor, manager, departement, operator) and an e-mail to sign in there. An
+advisor's Telegram id is what the bot checks, at every message, before letting anyone use an advisor command
+or button: without one, an account uses the desk only.
 
-- ``add --telegram-id N --structure X --email E [--name "Nadia B."]``: register, or update (the
-  Telegram id and the e-mail each find the agent; naming two different agents is refused);
+- ``add --structure X --email E [--telegram-id N] [--name "Nadia B."] [--role manager]``: register, or update
+  (the Telegram id and the e-mail each find the agent; naming two different agents is refused);
 - ``list [--structure X]``: the registered advisors;
 - ``remove --telegram-id N`` (or ``--email E``): the account is no longer an advisor. The agent stays
   (their opening hours and appointments are the agenda's), without a Telegram id.
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli_common import config_of, fail, run_in_transaction
+from storage.staff import ADVISOR, ROLES, STRUCTURE_ROLES
 from storage.structures import AgentConflict
 
 advisors_app = typer.Typer(help="Advisors: who receives hand-offs and may use the advisor commands.",
@@ -44,34 +46,44 @@ def _check_email(email: str | None) -> str | None:
 @advisors_app.command("add")
 def add(
     ctx: typer.Context,
-    telegram_id: Annotated[int, typer.Option("--telegram-id", min=1, help="The advisor's Telegram user id.")],
-    structure: Annotated[str, typer.Option("--structure", help="Their structure's id, e.g. ml-nanterre.")],
+    structure: Annotated[str | None, typer.Option("--structure", help="Their structure's id, e.g. ml-nanterre "
+                                                  "(advisors and managers).")] = None,
+    telegram_id: TelegramId = None,
     email: Email = None,
     name: Annotated[str | None, typer.Option("--name", help="How young people will see them, e.g. \"Nadia B.\".")
                     ] = None,
+    role: Annotated[str, typer.Option("--role", help=f"On the desk: {', '.join(ROLES)}.")] = ADVISOR,
 ) -> None:
-    """Register an advisor (or update one): they get hand-offs of their structure and the advisor commands."""
+    """Register a member of the staff (or update one): an advisor gets hand-offs of their structure and the
+    advisor commands on Telegram (with --telegram-id); every account signs in to the desk with its --email."""
     cfg = config_of(ctx)
     email = _check_email(email)
+    if telegram_id is None and email is None:
+        fail("give --email (the desk's sign-in) or --telegram-id (the advisor commands), or both")
     if name is not None and not 1 <= len(name.strip()) <= 120:
         fail("--name: 1 to 120 characters")
+    if role not in ROLES:
+        fail(f"--role: expected one of {', '.join(ROLES)}")
+    if (role in STRUCTURE_ROLES) != (structure is not None):
+        fail("--structure: required for an advisor or a manager, and only for them")
 
     async def work(uow: Any) -> str:
         known = [s.id for s in await uow.structures.structures()]
-        if structure not in known:
+        if structure is not None and structure not in known:
             fail(f"--structure: '{structure}' is not a structure of data/missions_locales.yml "
                  f"(expected one of: {', '.join(known)})")
-        young = await uow.people.find("telegram", str(telegram_id))
+        young = await uow.people.find("telegram", str(telegram_id)) if telegram_id is not None else None
         try:
             agent = await uow.structures.upsert_agent(structure_id=structure, display_name=name and name.strip(),
                                                       email=email, telegram_id=telegram_id)
         except AgentConflict:
             fail("--telegram-id and --email belong to two different advisors: remove one first "
                  "(tremplin advisors remove)")
+        await uow.staff.set_role(agent, role)
         warning = ("\nNote: this Telegram account also talked to the bot as a young person; "
                    "it is an advisor from now on.") if young is not None else ""
-        return (f"Advisor {agent.id} ({agent.display_name}) of {agent.structure_id}: Telegram {agent.telegram_id}, "
-                f"e-mail {agent.email or '-'}.{warning}")
+        return (f"{role.capitalize()} {agent.id} ({agent.display_name}) of {agent.structure_id or 'every structure'}:"
+                f" Telegram {agent.telegram_id or '-'}, e-mail {agent.email or '-'}.{warning}")
 
     typer.echo(run_in_transaction(cfg, work))
 

@@ -48,6 +48,8 @@ class NluSettings(Section):
     rasa_timeout_seconds: float = Field(2.0, gt=0)
     # After 3 failures in a row, Rasa is left alone this long (the embedded NLU answers), then probed once.
     rasa_pause_seconds: float = Field(60.0, gt=0)
+    # With the Rasa backend: refuse to start while Rasa does not answer (off: the embedded NLU answers meanwhile).
+    require_rasa: bool = False
     cache_dir: Path = Path("var/nlu")
 
 
@@ -75,10 +77,49 @@ class DataSettings(Section):
     missions_locales: Path = Path("data/missions_locales.yml")
     catalogue: Path = Path("data/catalogue")
     opening_hours: Path = Path("data/opening_hours.yml")
+    rome: Path = Path("data/rome")  # ROME 4.0 codes and the sectors' codes (flows/data/rome.py)
+    employer_offers: Path = Path("data/employer_offers.yml")  # `tremplin offers import` (flows/data/employer_offers.py)
+
+
+class WebSettings(Section):
+    """The advisors' desk (``tremplin web``, web/)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    # The address the desk is reached at, for the links sent by e-mail (https in production).
+    public_url: str = "http://127.0.0.1:8080"
+    # Session cookies only over HTTPS; off only for a desk tried on this machine over plain HTTP.
+    secure_cookies: bool = True
+    idle_minutes: int = Field(30, ge=1)  # a session unused this long is closed
+    link_minutes: int = Field(15, ge=1)  # a sign-in link is valid this long
+    links_per_address: int = Field(3, ge=1)  # sign-in links asked for one address per link_minutes
+    links_per_ip: int = Field(10, ge=1)  # and from one IP address
+    # Signing in with OpenID Connect (the Département's identity provider, or ProConnect): its issuer and this
+    # desk's client id; the client secret from OIDC_CLIENT_SECRET. Unset: sign-in links by e-mail only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_label: str = "ProConnect"  # the button's words: "Se connecter avec ProConnect"
+
+
+class OffersSettings(Section):
+    """Live offers (bot/offers_http.py): used only when a source's credentials are in the environment."""
+
+    timeout_seconds: float = Field(2.0, gt=0, le=30)  # the longest a person waits for a search
+    radius_km: int = Field(10, ge=1, le=100)
+    fresh_hours: float = Field(24, gt=0)  # the same criteria are searched at most once in this time
+    keep_days: float = Field(7, gt=0)  # answered from an older search this long when a source is down
+    pause_seconds: float = Field(60, ge=0)  # after a failure, the source is not asked again before this
+    pages: int = Field(1, ge=1, le=8)  # France Travail pages of at most 150 offers
+    france_travail_url: str = "https://api.francetravail.io/partenaire/offresdemploi/v2"
+    france_travail_token_url: str = "https://entreprise.francetravail.fr/connexion/oauth2/access_token"
+    france_travail_per_second: float = Field(10, gt=0)  # the API's published limit
+    la_bonne_alternance_url: str = "https://api.apprentissage.beta.gouv.fr/api"
+    la_bonne_alternance_per_second: float = Field(5, gt=0)
 
 
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"  # json: one object a line, for a log collector (journald, Loki...)
 
 
 class Settings(BaseSettings):
@@ -101,6 +142,8 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     privacy: PrivacySettings = PrivacySettings()
     data: DataSettings = DataSettings()
+    web: WebSettings = WebSettings()
+    offers: OffersSettings = OffersSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("timezone")
@@ -142,11 +185,15 @@ class Secrets(BaseSettings):
     smtp_url: SecretStr | None = Field(None, alias="SMTP_URL")
     webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
     data_key: SecretStr | None = Field(None, alias="TREMPLIN_DATA_KEY")
+    oidc_client_secret: SecretStr | None = Field(None, alias="OIDC_CLIENT_SECRET")
+    france_travail_client_id: str | None = Field(None, alias="FRANCE_TRAVAIL_CLIENT_ID")
+    france_travail_client_secret: SecretStr | None = Field(None, alias="FRANCE_TRAVAIL_CLIENT_SECRET")
+    la_bonne_alternance_token: SecretStr | None = Field(None, alias="LA_BONNE_ALTERNANCE_TOKEN")
 
 
 SECRET_NAMES = {name.lower() for name in ("TELEGRAM_BOT_TOKEN", "SMTP_URL", "WEBHOOK_SECRET", "TREMPLIN_DATA_KEY")} | {
     "token", "telegram_bot_token", "data_key", "smtp_url", "webhook_secret"
-}
+} | {"france_travail_client_secret", "la_bonne_alternance_token", "client_secret", "access_token"}
 
 
 class AppConfig(BaseModel):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from bot.config import AppConfig
 from bot.keys import install_keys
+from bot.live_offers import live_offers_from
 from flows.assistant import build_engine
 from flows.data.catalogue import load_catalogue
+from flows.data.employer_offers import load_employer_offers
 from flows.data.opening_hours import seed_agenda
+from flows.data.rome import load_rome
 from flows.data.territory import Territory, load_territory
 from flows.engine.buttons import ButtonSigner
 from flows.engine.engine import Engine
@@ -31,7 +35,9 @@ class Assistant:
     engine: Engine
 
     async def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the live offers' HTTP client)."""
+        if self.world.offers is not None:
+            await self.world.offers.close()
         await self.db.dispose()
 
 
@@ -41,15 +47,26 @@ def load_world_data(cfg: AppConfig) -> Territory:
     return load_territory(cfg.path(data.communes), cfg.path(data.missions_locales))
 
 
-async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate: bool | None = None) -> Assistant:
-    """Build the assistant; on the embedded default, bring the database schema up to date first."""
+class WithoutUnderstanding:
+    """For what reads no message (the advisors' desk): loading an NLU there would only cost time."""
+
+    async def parse(self, text: str, now: Any = None) -> Any:
+        raise RuntimeError("this process reads no young person's message")
+
+
+async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate: bool | None = None,
+                         understanding: bool = True) -> Assistant:
+    """Build the assistant; on the embedded default, bring the database schema up to date first.
+
+    ``understanding=False``: no NLU (the desk's process)."""
     # The data key is checked against the database first: a changed or lost key stops here (KeyRefused).
     keys = await install_keys(cfg, migrate=migrate if migrate is not None else cfg.settings.database.auto_migrate)
     territory = load_world_data(cfg)
     # Validated at start: a bad entry stops here with the file, the entry and the field named.
     catalogue = load_catalogue(cfg.path(cfg.settings.data.catalogue), territory)
+    rome = load_rome(cfg.path(cfg.settings.data.rome))
     nlu_settings = cfg.settings.nlu
-    nlu = load_backend(
+    nlu = WithoutUnderstanding() if not understanding else load_backend(
         cfg.nlu_backend,
         rasa_url=cfg.rasa_url,
         timeout=nlu_settings.rasa_timeout_seconds,
@@ -65,6 +82,9 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         nlu=nlu,
         catalogue=catalogue,
         email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then
+        rome=rome,
+        offers=live_offers_from(cfg),  # None without credentials: the ideas come from the catalogue alone
+        employer_offers=load_employer_offers(cfg.path(cfg.settings.data.employer_offers), territory, rome),
     )
     db = await open_database(cfg, territory)
     return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))

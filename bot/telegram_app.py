@@ -25,9 +25,11 @@ from bot.cli_common import fail
 from bot.config import AppConfig
 from bot.delivery import Delivery
 from bot.email_sender import EmailSender, SmtpUrlError
+from bot.examples import Example
 from bot.housekeeping import schedule_housekeeping
 from bot.runtime import Assistant, open_assistant
 from bot.scheduler import Scheduler, install_jobs
+from bot.startup import StartupFailure
 from bot.telegram_channel import TelegramChannel
 from bot.telegram_commands import register_commands
 from bot.telegram_http import AiohttpRequest
@@ -36,6 +38,7 @@ from bot.telegram_sender import ChatPacer, TelegramSender
 from bot.telegram_updates import ALLOWED_UPDATES
 from bot.telegram_webhook import WebhookServer
 from flows.nudges.nudges import run_planning
+from flows.suggestions.alerts import run_offer_alerts
 
 log = logging.getLogger(__name__)
 WEBHOOK_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
@@ -73,6 +76,14 @@ def build_application(cfg: AppConfig) -> Application:
     return builder.build()
 
 
+def webhook_secret(cfg: AppConfig) -> str | None:
+    """``WEBHOOK_SECRET``; StartError in webhook mode when it is missing or not what Telegram accepts."""
+    secret = cfg.secrets.webhook_secret.get_secret_value() if cfg.secrets.webhook_secret else None
+    if cfg.settings.telegram.mode == "webhook" and (secret is None or not WEBHOOK_SECRET_SHAPE.match(secret)):
+        raise StartError("webhook mode needs WEBHOOK_SECRET (1-256 characters: letters, digits, _ and -)")
+    return secret
+
+
 def quieten_telegram_logs() -> None:
     """PTB logs request results (message texts) at DEBUG and every handled 429 at ERROR: keep both out."""
     root = logging.getLogger().level
@@ -84,9 +95,11 @@ def quieten_telegram_logs() -> None:
 class TelegramBot:
     """One bot process: polling or webhook, delivery and the periodic jobs, until ``stop()``."""
 
-    def __init__(self, cfg: AppConfig, *, assistant: Assistant | None = None) -> None:
+    def __init__(self, cfg: AppConfig, *, assistant: Assistant | None = None,
+                 examples: list[Example] | None = None) -> None:
         self.cfg = cfg
         self.assistant = assistant
+        self.examples = examples or []  # allowed by --allow-examples: /healthz says so, /readyz is 503
         self.ready = asyncio.Event()  # set once new updates are being taken (tests wait for it)
         self.webhook_port: int | None = None
         self.channel: TelegramChannel | None = None
@@ -100,9 +113,7 @@ class TelegramBot:
         """Run until ``stop()``; raise StartError if the bot cannot start."""
         cfg = self.cfg
         telegram = cfg.settings.telegram
-        secret = cfg.secrets.webhook_secret.get_secret_value() if cfg.secrets.webhook_secret else None
-        if telegram.mode == "webhook" and (secret is None or not WEBHOOK_SECRET_SHAPE.match(secret)):
-            raise StartError("webhook mode needs WEBHOOK_SECRET (1-256 characters: letters, digits, _ and -)")
+        secret = webhook_secret(cfg)
         quieten_telegram_logs()
         # PTB 22 durations (retry_after...) as timedeltas now, as in its next major version: no warnings.
         os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -114,9 +125,13 @@ class TelegramBot:
             try:
                 await application.initialize()  # getMe: checks the token and learns the bot's name
             except InvalidToken as error:
+                await application.bot.shutdown()  # its HTTP sessions, opened before getMe failed
                 raise StartError("Telegram refused TELEGRAM_BOT_TOKEN") from error
             except TelegramError as error:
-                raise StartError(f"cannot reach the Telegram Bot API ({type(error).__name__})") from error
+                await application.bot.shutdown()
+                where = cfg.secrets.telegram_api_base_url or "api.telegram.org"
+                raise StartError(f"cannot reach the Telegram Bot API at {where} ({type(error).__name__}; "
+                                 "TELEGRAM_API_BASE_URL, or the network and its proxy)") from error
             stack.push_async_callback(application.shutdown)
             bot = application.bot
             sender = TelegramSender(bot, ChatPacer(telegram.per_chat_interval_seconds))
@@ -145,7 +160,8 @@ class TelegramBot:
             else:
                 assert secret is not None
                 server = WebhookServer(channel, assistant.db, listen=telegram.webhook_listen,
-                                       port=telegram.webhook_port, path=telegram.webhook_path, secret=secret)
+                                       port=telegram.webhook_port, path=telegram.webhook_path, secret=secret,
+                                       examples=self.examples)
                 self.webhook_port = await server.start()
                 stack.push_async_callback(server.stop)
                 if telegram.webhook_public_url:
@@ -153,7 +169,9 @@ class TelegramBot:
                                           allowed_updates=list(ALLOWED_UPDATES))
             scheduler = Scheduler(cfg.settings)
             install_jobs(scheduler, cfg.settings, delivery=delivery,
-                         plan_nudges=functools.partial(run_planning, assistant.db, assistant.world))
+                         plan_nudges=functools.partial(run_planning, assistant.db, assistant.world),
+                         offer_alerts=(functools.partial(run_offer_alerts, assistant.db, assistant.world)
+                                       if assistant.world.offers is not None else None))
             scheduler.every(10, "telegram_inbox_retry", channel.retry_pending)
             schedule_housekeeping(scheduler, assistant.db, assistant.world)  # nightly retention purge
             scheduler.start()
@@ -167,19 +185,20 @@ class TelegramBot:
             log.info("stopping")
 
 
-async def _main(cfg: AppConfig) -> None:
-    bot = TelegramBot(cfg)
+async def _main(cfg: AppConfig, examples: list[Example]) -> None:
+    bot = TelegramBot(cfg, examples=examples)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, bot.stop)
     await bot.run()
 
 
-def run_telegram(cfg: AppConfig) -> None:
-    """Entry point of ``tremplin run`` (the CLI has already checked that a token is set)."""
+def run_telegram(cfg: AppConfig, *, examples: list[Example] | None = None) -> None:
+    """Entry point of ``tremplin run`` (the CLI has already checked that a token is set and bot/startup.py's
+    checks passed; ``examples``: those --allow-examples let through)."""
     try:
-        asyncio.run(_main(cfg))
-    except StartError as error:
+        asyncio.run(_main(cfg, examples or []))
+    except (StartError, StartupFailure) as error:
         fail(str(error))
     except InvalidToken:
         fail("Telegram refused TELEGRAM_BOT_TOKEN")

@@ -255,6 +255,15 @@ class AppointmentsRepository:
             query = query.where(Appointment.status.in_(list(statuses)))
         return list(await self.session.scalars(query.order_by(Appointment.starts_at, Appointment.id)))
 
+    async def counts_by_structure(self, since: dt.datetime, until: dt.datetime) -> dict[tuple[str, str], int]:
+        """How many appointments started in the period, by structure and status (the Département's figures)."""
+        rows = await self.session.execute(
+            select(Appointment.structure_id, Appointment.status, func.count())
+            .where(Appointment.starts_at >= since, Appointment.starts_at < until)
+            .group_by(Appointment.structure_id, Appointment.status)
+        )
+        return {(structure, status): count for structure, status, count in rows.all()}
+
     async def count_live(self) -> int:
         return int(await self.session.scalar(
             select(func.count()).select_from(Appointment).where(Appointment.status == UNKNOWN)

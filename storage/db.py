@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from storage import sqlite_inline
 from storage.appointments import AppointmentsRepository
+from storage.availability import AvailabilityRepository
 from storage.base import ERASED
 from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
@@ -24,6 +25,8 @@ from storage.handoffs import HandoffsRepository
 from storage.inbox import InboxRepository
 from storage.message_log import MessageLogRepository
 from storage.nudges import NudgesRepository
+from storage.offer_alerts import OfferAlertsRepository
+from storage.offer_searches import OfferSearchesRepository
 from storage.outbox import OutboxRepository
 from storage.people import PeopleRepository
 from storage.staff import StaffRepository
@@ -120,9 +123,24 @@ class UnitOfWork:
         return SuggestionsRepository(self.session)
 
     @cached_property
+    def offer_alerts(self) -> OfferAlertsRepository:
+        """"Préviens-moi": a person's alert for new live offers (flows/suggestions/alerts.py)."""
+        return OfferAlertsRepository(self.session)
+
+    @cached_property
+    def offer_searches(self) -> OfferSearchesRepository:
+        """Live offers searches cached by their criteria (flows/suggestions/live.py)."""
+        return OfferSearchesRepository(self.session)
+
+    @cached_property
     def nudges(self) -> NudgesRepository:
         """The log of inactivity nudges, and the search for people to nudge (flows/nudges/nudges.py)."""
         return NudgesRepository(self.session)
+
+    @cached_property
+    def availability(self) -> AvailabilityRepository:
+        """The opening hours and absences a manager edits on the desk (storage/availability.py, web/)."""
+        return AvailabilityRepository(self.session)
 
     @cached_property
     def staff(self) -> StaffRepository:

@@ -48,6 +48,9 @@ ASKED, DISTRESS, LOST, BOOKED = "asked", "distress", "lost", "booked"
 REASONS = (ASKED, DISTRESS, LOST, BOOKED)
 # What a hand-off message is.
 SUMMARY, FORWARD, RELAY, NOTICE = "summary", "forward", "relay", "notice"
+# What became of a request, said by the advisor who closes it (the desk asks; "Clore" on Telegram says nothing).
+CLOSE_REASONS = {"answered": "Réponse donnée", "appointment": "Rendez-vous pris", "referred": "Orientation ailleurs",
+                 "no_reply": "Sans réponse de la personne", "other": "Autre"}
 
 
 class Handoff(Base):
@@ -66,6 +69,7 @@ class Handoff(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[int | None] = mapped_column(Integer)  # agent id
+    close_reason: Mapped[str | None] = mapped_column(String(16))  # what became of it (CLOSE_REASONS)
     agent_id: Mapped[int | None] = mapped_column(Integer)  # the advisor who took it (first to act)
     paused_by: Mapped[int | None] = mapped_column(Integer)  # agent id; the bot is silent for the person
     paused_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -171,6 +175,15 @@ class HandoffsRepository:
             .limit(limit)
         ))
 
+    async def counts_by_structure(self, since: dt.datetime, until: dt.datetime) -> dict[str | None, tuple[int, int]]:
+        """Requests opened in the period (bookings' notices apart), by structure: (all, urgent)."""
+        rows = await self.session.execute(
+            select(Handoff.structure_id, func.count(), func.count().filter(Handoff.urgent))
+            .where(Handoff.opened_at >= since, Handoff.opened_at < until, Handoff.reason != BOOKED)
+            .group_by(Handoff.structure_id)
+        )
+        return {structure: (total, urgent) for structure, total, urgent in rows.all()}
+
     async def mark_urgent(self, handoff: Handoff) -> None:
         handoff.urgent = True
         await self.session.flush()
@@ -191,11 +204,12 @@ class HandoffsRepository:
         handoff.paused_by, handoff.paused_until = None, None
         await self.session.flush()
 
-    async def close(self, handoff: Handoff, agent_id: int | None, now: dt.datetime) -> bool:
+    async def close(self, handoff: Handoff, agent_id: int | None, now: dt.datetime, reason: str | None = None) -> bool:
         """Close it (and end any pause); False if it was already closed."""
         if handoff.status == CLOSED:
             return False
         handoff.status, handoff.closed_at, handoff.closed_by = CLOSED, now, agent_id
+        handoff.close_reason = reason
         handoff.paused_by, handoff.paused_until = None, None
         await self.session.flush()
         return True
@@ -271,6 +285,16 @@ class HandoffsRepository:
             .where(HandoffMessage.outbox_id.in_(ids), Handoff.status == OPEN)
         )
         return {outbox_id: handoff for outbox_id, handoff in rows.all()}
+
+    async def waiting(self) -> dict[bool, tuple[int, dt.datetime]]:
+        """Open requests no advisor has taken yet (the operator's metrics), by urgency: how many, and when
+        the oldest was opened. A booked appointment's summary is not a request."""
+        rows = await self.session.execute(
+            select(Handoff.urgent, func.count(), func.min(Handoff.opened_at))
+            .where(Handoff.status == OPEN, Handoff.reason != BOOKED, Handoff.agent_id.is_(None))
+            .group_by(Handoff.urgent)
+        )
+        return {bool(urgent): (int(count), oldest) for urgent, count, oldest in rows.all()}
 
     # --- Retention ----------------------------------------------------------------------------
 

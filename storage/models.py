@@ -9,6 +9,8 @@ from storage import (
     keyring,
     message_log,
     nudges,
+    offer_alerts,
+    offer_searches,
     outbox,
     people,
     staff,
@@ -20,6 +22,6 @@ from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
 MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
-           handoffs, nudges, keyring, staff)
+           handoffs, nudges, keyring, staff, offer_searches, offer_alerts)
 
 metadata = Base.metadata

@@ -30,8 +30,13 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# What a single-use code is for: signing in to the desk (a link by e-mail), or linking a Telegram account.
+SIGN_IN, LINK_TELEGRAM = "sign_in", "telegram"
+
+
 class SignInLink(Base):
-    """A single-use link sent by e-mail, valid a short while."""
+    """A single-use code, valid a short while: a link sent by e-mail to sign in, or a code an account types to the
+    bot on Telegram to link that account (``purpose``)."""
 
     __tablename__ = "sign_in_links"
     __table_args__ = ({"info": _ACCESS},)
@@ -39,6 +44,7 @@ class SignInLink(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default=SIGN_IN, server_default=SIGN_IN)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -83,6 +89,21 @@ class RecordAccess(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class CalendarFeed(Base):
+    """An advisor's private calendar address (its token, hashed); revoked when they ask for a new one."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = ({"info": _ACCESS},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    fetches: Mapped[int] = mapped_column(Integer, default=0)
+    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
 class StaffRepository:
     """Every statement about the staff's sign-in, sessions and record accesses."""
 
@@ -103,15 +124,17 @@ class StaffRepository:
             self.session.add(SignInRequest(subject_hash=digest(subject), at=now))
         await self.session.flush()
 
-    async def add_link(self, agent_id: int, token: str, now: dt.datetime, valid: dt.timedelta) -> None:
+    async def add_link(self, agent_id: int, token: str, now: dt.datetime, valid: dt.timedelta,
+                       purpose: str = SIGN_IN) -> None:
         self.session.add(SignInLink(token_hash=digest(token), agent_id=agent_id, expires_at=now + valid,
-                                    created_at=now))
+                                    created_at=now, purpose=purpose))
         await self.session.flush()
 
-    async def use_link(self, token: str, now: dt.datetime) -> Agent | None:
-        """The active account a link signs in, once: a used, expired or unknown link gives None."""
+    async def use_link(self, token: str, now: dt.datetime, purpose: str = SIGN_IN) -> Agent | None:
+        """The active account a link (or code) is for, once: a used, expired or unknown one gives None."""
         link = await self.session.scalar(
-            select(SignInLink).where(SignInLink.token_hash == digest(token)).with_for_update()
+            select(SignInLink).where(SignInLink.token_hash == digest(token), SignInLink.purpose == purpose)
+            .with_for_update()
         )
         if link is None or link.used_at is not None or link.expires_at <= now:
             return None
@@ -175,3 +198,33 @@ class StaffRepository:
             agent.role = role
             await self.close_sessions_of(agent.id)
         await self.session.execute(update(Agent).where(Agent.id == agent.id).values(role=role))
+
+    # --- Calendar feeds ------------------------------------------------------------------------------
+
+    async def new_feed(self, agent_id: int, token: str, now: dt.datetime) -> None:
+        """A new private address for the agent's calendar; the previous one stops working."""
+        await self.revoke_feeds(agent_id, now)
+        self.session.add(CalendarFeed(token_hash=digest(token), agent_id=agent_id, created_at=now, fetches=0))
+        await self.session.flush()
+
+    async def revoke_feeds(self, agent_id: int, now: dt.datetime) -> None:
+        await self.session.execute(update(CalendarFeed).where(
+            CalendarFeed.agent_id == agent_id, CalendarFeed.revoked_at.is_(None)).values(revoked_at=now))
+
+    async def live_feed(self, agent_id: int) -> CalendarFeed | None:
+        return await self.session.scalar(select(CalendarFeed).where(
+            CalendarFeed.agent_id == agent_id, CalendarFeed.revoked_at.is_(None)))
+
+    async def fetch_feed(self, token: str, now: dt.datetime) -> Agent | None:
+        """The active agent whose live calendar this is; the fetch is counted (when, how many)."""
+        feed = await self.session.scalar(select(CalendarFeed).where(
+            CalendarFeed.token_hash == digest(token), CalendarFeed.revoked_at.is_(None)))
+        if feed is None:
+            return None
+        agent = await self.session.get(Agent, feed.agent_id)
+        if agent is None or not agent.active:
+            return None
+        feed.fetches += 1
+        feed.last_fetched_at = now
+        await self.session.flush()
+        return agent

@@ -4,15 +4,14 @@
 - ``lieux``: where a structure receives people (address, how to get there);
 - ``motifs``: why one comes (premier accueil, suivi, atelier collectif): duration, booking delays,
   in person / phone / visio, collective with a number of seats;
-- ``agents``: the advisors. ``telegram_id`` and ``email`` are each unique when set, so that
-  ``tremplin advisors add --telegram-id N --structure X --email E`` can find the one agent to update;
+- ``agents``: the staff; ``telegram_id`` and ``email`` are each unique when set (``tremplin advisors add``);
 - ``plages_ouverture``: when an agent receives, at a lieu, for some motifs, repeated by an RFC 5545
   RRULE with an end date (``last_day`` is that end, kept as a column for queries);
 - ``absences``: an agent away, or a whole structure closed.
 
-Structures and lieux mirror ``data/missions_locales.yml`` (synced at every start); motifs, agents,
-plages and absences come from ``data/opening_hours.yml`` or ``tremplin slots import``. Data-file rows
-carry the operator's ``ref`` so that importing the same file twice changes nothing.
+Structures and lieux mirror ``data/missions_locales.yml`` (synced at every start); motifs, agents, plages and
+absences come from ``data/opening_hours.yml``, ``tremplin slots import`` or the desk (absences). Rows carry a
+``ref`` so that importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -296,7 +295,7 @@ class StructuresRepository:
     async def upsert_agent(
         self,
         *,
-        structure_id: str,
+        structure_id: str | None,
         display_name: str | None = None,
         email: str | None = None,
         telegram_id: int | None = None,

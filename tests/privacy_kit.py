@@ -98,6 +98,13 @@ async def _saved_suggestion(uow: UnitOfWork, person: Person, now: dt.datetime) -
     await uow.suggestions.save(person.id, "formation:cap-cuisine-nanterre", "training", "CAP Cuisine à Nanterre", now)
 
 
+async def _offer_alert(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
+    # "Préviens-moi" (flows/suggestions/alerts.py): their commune and trades, the offers already seen.
+    criteria = {"insee": "92050", "romes": ["N1103"], "radius_km": 10, "alternance": False, "latitude": None,
+                "longitude": None}
+    await uow.offer_alerts.subscribe(person.id, criteria, "logistique", ["france_travail:201ABCD"], now)
+
+
 async def _nudge_log(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
     await uow.nudges.record(person_id=person.id, key=f"nudge:{person.id}:inactive:{now.date().isoformat()}",
                             rule="inactive", anchor=now.date(), due_at=now + dt.timedelta(days=7), now=now)
@@ -129,6 +136,7 @@ FILLERS: dict[str, Filler] = {
     "appointments": _appointment,
     "appointment_history": _appointment,
     "saved_suggestions": _saved_suggestion,
+    "offer_alerts": _offer_alert,
 }
 
 

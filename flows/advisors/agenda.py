@@ -18,13 +18,25 @@ from flows.handoff.names import young_name
 from flows.handoff.opening import opening_periods
 from flows.handoff.relay import send_young_turn, young_turn
 from flows.rules.formatting import clock, day
-from storage.appointments import BY_AGENT, CANCELLED_STATUSES, NOSHOW, SEEN, STATUS_CHANGED, UNKNOWN, Appointment
+from storage.appointments import (
+    BY_AGENT,
+    CANCELLED_STATUSES,
+    EXCUSED,
+    NOSHOW,
+    SEEN,
+    STATUS_CHANGED,
+    UNKNOWN,
+    Appointment,
+)
 
 DAY_SHOWN = 25  # cards of today's appointments
 EARLY = dt.timedelta(minutes=15)  # "venu" / "absent" can be said from 15 minutes before the start
 STATUS_WORDS = {UNKNOWN: "à venir", SEEN: "✅ venu", NOSHOW: "❌ absent", "excused": "annulé par la personne",
                 "revoked": "annulé par la structure"}
-MARKS = (SEEN, NOSHOW)  # what an advisor may say of an appointment
+MARKS = (SEEN, NOSHOW)  # what an advisor may say of an appointment that has come (the Telegram buttons)
+# And the desk: "excusé", the person said beforehand they would not come (RDV-Service-Public's statuses): any
+# time, and the place is free again.
+DESK_MARKS = (SEEN, EXCUSED, NOSHOW)
 
 
 async def todays_appointments(desk: Desk) -> Answer:
@@ -65,16 +77,16 @@ async def appointment_card(desk: Desk, appointment: Appointment) -> Said:
 
 async def mark_attendance(desk: Desk, appointment_id: int, status: str) -> Answer:
     """The appointment is ``seen`` or ``noshow`` (from 15 minutes before its start); its card, redrawn."""
-    if status not in MARKS:
-        raise ValueError(f"an advisor marks an appointment {MARKS}, not {status!r}")
+    if status not in DESK_MARKS:
+        raise ValueError(f"an advisor marks an appointment {DESK_MARKS}, not {status!r}")
     appointment = await desk.uow.appointments.get(appointment_id)
     if appointment is None or appointment.structure_id != desk.agent.structure_id:
         return Answer(refused=True).say("Je ne trouve pas ce rendez-vous dans votre structure.")
     if appointment.status != UNKNOWN:
         return Answer(notice=f"Déjà noté : {STATUS_WORDS.get(appointment.status, appointment.status)}.")
-    if appointment.starts_at - desk.now > EARLY:
+    if status != EXCUSED and appointment.starts_at - desk.now > EARLY:
         return Answer(notice=f"Ce rendez-vous commence à {clock(appointment.starts_at.astimezone(desk.tz))}.")
-    answer = Answer(notice="Noté : venu." if status == SEEN else "Noté : absent.")
+    answer = Answer(notice={SEEN: "Noté : venu.", NOSHOW: "Noté : absent.", EXCUSED: "Noté : excusé."}[status])
     person = await desk.uow.people.get(appointment.person_id) if appointment.person_id else None
     if person is not None:
         await desk.uow.lock_person(person.id)

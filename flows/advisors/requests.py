@@ -175,15 +175,15 @@ async def show_summary(desk: Desk, number: int) -> Answer:
     return answer
 
 
-async def close(desk: Desk, number: int) -> Answer:
-    """The request is dealt with; a paused bot answers again."""
+async def close(desk: Desk, number: int, reason: str | None = None) -> Answer:
+    """The request is dealt with (``reason``: what became of it, CLOSE_REASONS); a paused bot answers again."""
     handoff = await request(desk, number)
     if handoff is None:
         return not_found(number)
     person = await young_person(desk, handoff)
     was_paused = handoff.paused_at(desk.now)
     pauser = await desk.uow.structures.agent(handoff.paused_by or 0) if was_paused else None
-    if not await desk.uow.handoffs.close(handoff, desk.agent.id, desk.now):
+    if not await desk.uow.handoffs.close(handoff, desk.agent.id, desk.now, reason):
         return Answer(notice="Déjà close.")
     answer = Answer(notice=f"Demande n° {handoff.id} close.")
     if person is not None and was_paused:

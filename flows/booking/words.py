@@ -93,3 +93,16 @@ async def calendar_file(t: Turn, appointment: Appointment, method: str) -> Docum
         stamp=t.now,
     )
     return Document(filename=ics.filename(entry, method), content=ics.calendar(entry, method), mime_type=ics.MIME_TYPE)
+
+
+async def booked_by_advisor(t: Turn, advisor: str, appointment: Appointment) -> None:
+    """What the young person reads when an advisor booked for them (the desk): when, where, the calendar file."""
+    t.say(f"{advisor} t'a pris un rendez-vous : {await describe(t, appointment)}.")
+    t.say("Ce fichier l'ajoute à ton agenda. Pour le changer : /rdv.",
+          document=await calendar_file(t, appointment, ics.REQUEST))
+
+
+async def moved_by_advisor(t: Turn, advisor: str, appointment: Appointment) -> None:
+    """What the young person reads when an advisor moved their appointment (the desk)."""
+    t.say(f"{advisor} a déplacé ton rendez-vous : c'est maintenant le {spoken(appointment.starts_at, t)}.")
+    t.say("Ce fichier met à jour ton agenda.", document=await calendar_file(t, appointment, ics.REQUEST))

@@ -47,6 +47,10 @@ class ButtonSigner:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
+    def derived(self, purpose: str) -> bytes:
+        """A key for another use (the desk's CSRF tokens), from this installation's key: the same in every process."""
+        return hmac.new(self._key, f"derived:{purpose}".encode(), hashlib.sha256).digest()
+
     def _mac(self, subject: int | str, body: str) -> str:
         # str(42) == "42": buttons signed for a person id before subjects existed stay valid.
         digest = hmac.new(self._key, f"{subject}|{body}".encode(), hashlib.sha256).digest()

@@ -354,6 +354,12 @@ def _fit(s: Summary, footer: str, limit: int) -> str:
     return f"{body[:room].rstrip()}…\n\n{footer}"
 
 
+def for_desk(s: Summary) -> list[tuple[str, list[str]]]:
+    """The summary for the web desk: (title, lines) blocks, every quote whole, no Telegram instructions."""
+    return [(block.title, list(block.lines))
+            for block in _blocks(s, quotes=s.quotes, quote_limit=QUOTE_LIMIT, list_limit=len(s.saved) or 1)]
+
+
 def for_telegram(s: Summary) -> str:
     """The summary as one Telegram message (<= 4,096 characters, the footer always whole)."""
     return _fit(s, telegram_footer(s), TELEGRAM_LIMIT)

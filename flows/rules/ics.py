@@ -35,15 +35,7 @@ class CalendarEntry:
     stamp: dt.datetime  # when this version of the appointment was made (DTSTAMP)
 
 
-def calendar(entry: CalendarEntry, method: str = REQUEST) -> bytes:
-    """The .ics text: METHOD:REQUEST for a booking or a move, METHOD:CANCEL for a cancellation."""
-    if method not in (REQUEST, CANCEL):
-        raise ValueError(f"unsupported iTIP method {method!r}")
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
+def _event(entry: CalendarEntry, method: str) -> Event:
     event = Event()
     event.add("uid", entry.uid)
     event.add("sequence", entry.sequence)
@@ -59,7 +51,31 @@ def calendar(entry: CalendarEntry, method: str = REQUEST) -> bytes:
         organizer = vCalAddress(f"mailto:{entry.organizer_email}")
         organizer.params["cn"] = vText(entry.organizer_name)
         event["organizer"] = organizer
-    cal.add_component(event)
+    return event
+
+
+def feed(entries: list[CalendarEntry], name: str) -> bytes:
+    """A calendar to subscribe to (an advisor's appointments): no iTIP method, every event confirmed."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for entry in entries:
+        cal.add_component(_event(entry, REQUEST))
+    return cal.to_ical()
+
+
+def calendar(entry: CalendarEntry, method: str = REQUEST) -> bytes:
+    """The .ics text: METHOD:REQUEST for a booking or a move, METHOD:CANCEL for a cancellation."""
+    if method not in (REQUEST, CANCEL):
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    cal.add_component(_event(entry, method))
     return cal.to_ical()
 
 

@@ -142,6 +142,16 @@ def occurrence_days(opening: Opening, first: dt.date, last: dt.date) -> Iterator
         yield moment.date()
 
 
+def first_shared_day(a: Opening, b: Opening, last: dt.date) -> dt.date | None:
+    """The first day (up to ``last``) on which two plages of one agent overlap in time: an agent cannot receive
+    in two places, or twice, at once. None when they never do."""
+    if a.start >= b.end or b.start >= a.end:
+        return None
+    first = max(a.first_day, b.first_day)
+    days_b = set(occurrence_days(b, first, last))
+    return next((day for day in occurrence_days(a, first, last) if day in days_b), None)
+
+
 @lru_cache(maxsize=512)
 def _parsed_rrule(text: str, first_day: dt.date) -> rrule:
     # Occurrences are days: the time of the plage is applied afterwards in local wall-clock time, so

@@ -224,8 +224,10 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}/bot"
 
     def env(self) -> dict[str, str]:
-        """The environment variables that point a bot at this fake."""
-        return {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_BASE_URL": self.base_url}
+        """The environment variables that point a bot at this fake (a try-out: the repository's example data
+        files are allowed, bot/startup.py)."""
+        return {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_BASE_URL": self.base_url,
+                "TREMPLIN_ALLOW_EXAMPLES": "1"}
 
     # --- The people's side: updates ---------------------------------------------------------------
 
@@ -825,7 +827,8 @@ def main() -> None:
     fake = FakeTelegram().start(port)
     ines = TgUser(1001, "Inès")
     print("Fake Telegram Bot API ready. In another terminal:")
-    print(f"  TELEGRAM_BOT_TOKEN='{fake.token}' TELEGRAM_API_BASE_URL={fake.base_url} .venv/bin/tremplin run")
+    print(f"  TELEGRAM_BOT_TOKEN='{fake.token}' TELEGRAM_API_BASE_URL={fake.base_url} "
+          ".venv/bin/tremplin run --allow-examples")
     print("Then type here as Inès ([Label] presses a button, Ctrl-D quits).")
     shown = 0
 

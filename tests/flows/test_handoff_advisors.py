@@ -382,6 +382,25 @@ def test_advisors_add_list_remove_on_the_command_line(tmp_path: Path, monkeypatc
     assert result.exit_code == 2
 
 
+def test_accounts_of_the_desk_need_no_telegram_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: --telegram-id was required, so nobody could have a desk account without Telegram."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    runner = CliRunner()
+    result = runner.invoke(app, ["advisors", "add", "--structure", "ml-nanterre", "--email", "samia@exemple.fr",
+                                 "--name", "Samia", "--role", "manager"])
+    assert result.exit_code == 0, result.output
+    assert "Manager" in result.output
+    assert "(Samia) of ml-nanterre: Telegram -, e-mail samia@exemple.fr." in result.output
+    result = runner.invoke(app, ["advisors", "add", "--email", "stats@exemple.fr", "--role", "departement"])
+    assert result.exit_code == 0 and "of every structure" in result.output
+    for wrong, says in ((["--email", "x@exemple.fr", "--role", "departement", "--structure", "ml-nanterre"],
+                         "--structure: required for an advisor or a manager, and only for them"),
+                        (["--structure", "ml-nanterre"], "give --email"),
+                        (["--email", "x@exemple.fr", "--structure", "ml-nanterre", "--role", "chef"], "--role")):
+        result = runner.invoke(app, ["advisors", "add", *wrong])
+        assert result.exit_code == 2 and says in result.output, result.output
+
+
 # --- The migration ------------------------------------------------------------------------------
 
 
@@ -393,6 +412,8 @@ async def test_the_handoff_migration_goes_up_and_down_and_matches_the_models(dat
         async with database.engine.connect() as connection:
             tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
             assert {"handoffs", "handoff_messages"} <= tables
+        await asyncio.to_thread(upgrade, database_url, "head")  # the later migrations change these tables too
+        async with database.engine.connect() as connection:
 
             def differences(sync_connection: object) -> list[object]:
                 context = MigrationContext.configure(sync_connection)  # type: ignore[arg-type]
