@@ -78,7 +78,6 @@ class DataSettings(Section):
     catalogue: Path = Path("data/catalogue")
     opening_hours: Path = Path("data/opening_hours.yml")
     rome: Path = Path("data/rome")  # ROME 4.0 codes and the sectors' codes (flows/data/rome.py)
-    employer_offers: Path = Path("data/employer_offers.yml")  # `tremplin offers import` (flows/data/employer_offers.py)
 
 
 class WebSettings(Section):

@@ -11,7 +11,6 @@ from bot.keys import install_keys
 from bot.live_offers import live_offers_from
 from flows.assistant import build_engine
 from flows.data.catalogue import load_catalogue
-from flows.data.employer_offers import load_employer_offers
 from flows.data.opening_hours import seed_agenda
 from flows.data.rome import load_rome
 from flows.data.territory import Territory, load_territory
@@ -84,7 +83,6 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then
         rome=rome,
         offers=live_offers_from(cfg),  # None without credentials: the ideas come from the catalogue alone
-        employer_offers=load_employer_offers(cfg.path(cfg.settings.data.employer_offers), territory, rome),
     )
     db = await open_database(cfg, territory)
     return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))

@@ -20,6 +20,7 @@ from storage.availability import AvailabilityRepository
 from storage.base import ERASED
 from storage.consents import ConsentsRepository
 from storage.conversations import ConversationsRepository
+from storage.employer_offers import EmployerOffersRepository
 from storage.erasure import PersonalDataRepository
 from storage.handoffs import HandoffsRepository
 from storage.inbox import InboxRepository
@@ -141,6 +142,11 @@ class UnitOfWork:
     def availability(self) -> AvailabilityRepository:
         """The opening hours and absences a manager edits on the desk (storage/availability.py, web/)."""
         return AvailabilityRepository(self.session)
+
+    @cached_property
+    def employer_offers(self) -> EmployerOffersRepository:
+        """The Département's employers' offers (storage/employer_offers.py)."""
+        return EmployerOffersRepository(self.session)
 
     @cached_property
     def staff(self) -> StaffRepository:

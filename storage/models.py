@@ -4,6 +4,7 @@ from storage import (
     appointments,
     consents,
     conversations,
+    employer_offers,
     handoffs,
     inbox,
     keyring,
@@ -22,6 +23,6 @@ from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
 MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
-           handoffs, nudges, keyring, staff, offer_searches, offer_alerts)
+           handoffs, nudges, keyring, staff, offer_searches, offer_alerts, employer_offers)
 
 metadata = Base.metadata

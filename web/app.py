@@ -20,7 +20,20 @@ from bot.config import WebSettings
 from flows.engine.world import World
 from flows.rules.clock import Clock
 from storage import Database
-from web import account, agenda, availability, booking, calendar_feed, oidc, record, requests_page, signin, stats, team
+from web import (
+    account,
+    agenda,
+    availability,
+    booking,
+    calendar_feed,
+    offers,
+    oidc,
+    record,
+    requests_page,
+    signin,
+    stats,
+    team,
+)
 from web.access import SESSION_COOKIE, home_of
 from web.oidc import Provider
 from web.render import render
@@ -123,6 +136,9 @@ def routes() -> list[BaseRoute]:
         Route("/equipe/{agent_id:int}/retirer", team.remove, methods=["POST"]),
         Route("/acces", team.access_log, methods=["GET"]),
         Route("/statistiques", stats.statistics, methods=["GET"]),
+        Route("/offres", offers.offers, methods=["GET"]),
+        Route("/offres", offers.import_offers, methods=["POST"]),
+        Route("/offres/{offer_id}/retirer", offers.remove, methods=["POST"]),
         Route("/compte", account.account, methods=["GET"]),
         Route("/compte/telegram", account.telegram_code, methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"),

@@ -26,8 +26,8 @@ MENUS = {
     ADVISOR: [("/demandes", "Demandes"), ("/agenda", "Agenda")],
     MANAGER: [("/demandes", "Demandes"), ("/agenda", "Agenda"), ("/disponibilites", "Disponibilités"),
               ("/equipe", "Équipe"), ("/acces", "Consultations des fiches")],
-    DEPARTEMENT: [("/statistiques", "Statistiques")],
-    OPERATOR: [("/equipe", "Comptes"), ("/statistiques", "Statistiques")],
+    DEPARTEMENT: [("/statistiques", "Statistiques"), ("/offres", "Offres des employeurs")],
+    OPERATOR: [("/equipe", "Comptes"), ("/statistiques", "Statistiques"), ("/offres", "Offres des employeurs")],
 }
 
 

@@ -1,7 +1,7 @@
 """Offers from the Département's employers, reserved for the programme's public (issue #21, item 4).
 
-Entered by the Département's team: a YAML file (``data/employer_offers.yml``) written by
-``tremplin offers import FILE`` from a validated CSV or JSON, until the desk can do it. Each offer is
+Entered by the Département's team in CSV or JSON, on the desk (web/offers.py) or with ``tremplin offers import
+FILE``, and kept in the database (storage/employer_offers.py). Each offer is
 checked: its fields, its commune (of the Hauts-de-Seine), its ROME code, and that no free text carries a
 discriminatory criterion (Code du travail, art. L1132-1: sex, origin, religion, health, disability, family
 situation, pregnancy, address, physical appearance, age...). Reserving an offer to young people of 16 to
@@ -10,7 +10,9 @@ situation, pregnancy, address, physical appearance, age...). Reserving an offer 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -20,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flows.data.catalogue import OUR_ID, Secteur
-from flows.data.datafile import DataFileError, check_unique, read_yaml, validate_entries
+from flows.data.datafile import DataFileError, check_unique, validate_entries
 from flows.data.live_offers import LiveOffer
 from flows.data.rome import Rome
 from flows.data.territory import Territory
@@ -146,15 +148,37 @@ def check_offers(where: str, rows: Iterable[Any], territory: Territory | None, r
     return offers
 
 
-def load_employer_offers(path: Path, territory: Territory | None = None, rome: Rome | None = None
-                         ) -> tuple[EmployerOffer, ...]:
-    """The offers of the file (none when it does not exist: the Département has entered none yet)."""
-    if not path.exists():
-        return ()
-    document = read_yaml(path)
-    if not isinstance(document, dict) or not isinstance(document.get("offers"), list):
-        raise DataFileError(f"{path}: expected a list under the key 'offers'")
-    return tuple(check_offers(str(path), document["offers"], territory, rome))
+OPTIONAL = ("start", "rome", "hours", "description", "requirements")
+
+
+def _cleaned(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row as the model reads it: empty optional cells are absent, "oui"/"non" are booleans."""
+    out = {k: v for k, v in row.items() if not (k in OPTIONAL and v in ("", None))}
+    if isinstance(out.get("beginner"), str):
+        out["beginner"] = out["beginner"].strip().lower() in ("oui", "true", "1", "yes")
+    return out
+
+
+def read_offers(name: str, text: str, territory: Territory | None, rome: Rome | None) -> list[EmployerOffer]:
+    """The offers of a CSV (, ; or tab) or JSON text (a list, or an object with "offers"), checked: the first
+    problem raises with the entry and the field named (``tremplin offers import``, the desk's *Offres*)."""
+    if name.lower().endswith(".json"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataFileError(f"{name}: not valid JSON at line {exc.lineno}") from exc
+        rows = document.get("offers", document) if isinstance(document, dict) else document
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise DataFileError(f"{name}: expected a list of offers (or an object with 'offers')")
+    else:
+        text = text.removeprefix("\ufeff")
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [{k.strip(): v for k, v in row.items() if k} for row in csv.DictReader(text.splitlines(),
+                                                                                        dialect=dialect)]
+    return check_offers(name, [_cleaned(r) for r in rows], territory, rome)
 
 
 def current(offers: Sequence[EmployerOffer], today: dt.date) -> list[EmployerOffer]:

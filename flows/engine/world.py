@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flows.data.catalogue import Catalogue
-from flows.data.employer_offers import EmployerOffer
 from flows.data.live_offers import OfferSearch
 from flows.data.rome import Rome
 from flows.data.territory import Territory
@@ -37,4 +36,3 @@ class World:
     email_handoffs: bool = False
     rome: Rome | None = None  # ROME 4.0 codes and the sectors' codes (flows.data.rome)
     offers: OfferSearch | None = None  # live offers (bot/live_offers.py); None: no credentials, catalogue only
-    employer_offers: tuple[EmployerOffer, ...] = ()  # the Département's employers' offers (flows.data.employer_offers)

@@ -14,7 +14,7 @@ import logging
 from pydantic import ValidationError
 
 from flows.data.catalogue import LEVELS, Offer, level_rank
-from flows.data.employer_offers import LOCAL, current
+from flows.data.employer_offers import LOCAL, EmployerOffer
 from flows.data.live_offers import LiveOffer, OfferQuery
 from flows.engine.turn import Turn
 from flows.suggestions.matching import LEVEL_WORDS, SECTOR_INTEREST, Profile, Reason, Request, Suggestion
@@ -126,8 +126,8 @@ def _offer(live: LiveOffer, sector: str) -> Offer:
     )
 
 
-def local_offers(t: Turn, query: OfferQuery, sectors: tuple[str, ...], schooling: str | None
-                 ) -> list[tuple[LiveOffer, str]]:
+async def local_offers(t: Turn, query: OfferQuery, sectors: tuple[str, ...], schooling: str | None
+                       ) -> list[tuple[LiveOffer, str]]:
     """The Département's employers' offers for these sectors, not expired, in a commune near home."""
     territory = t.world.territory
     home = territory.commune(query.insee)
@@ -135,7 +135,7 @@ def local_offers(t: Turn, query: OfferQuery, sectors: tuple[str, ...], schooling
         return []
     today = t.now.astimezone(t.world.settings.tz).date()
     found = []
-    for offer in current(t.world.employer_offers, today):
+    for offer in [EmployerOffer.model_validate(data) for data in await t.uow.employer_offers.current(today)]:
         there = territory.commune(offer.commune)
         near = there is not None and (there.insee == home.insee or there.name in home.neighbours
                                       or there.territory_code == home.territory_code)
@@ -164,7 +164,7 @@ async def live_suggestions(t: Turn, profile: Profile, request: Request) -> list[
     rome = t.world.rome
     found = [(o, (rome.sector_of(o.rome) if rome and o.rome else None) or sectors[0])
              for o in await live_offers(t, query) if fits(o, query, profile.schooling)]
-    found = [*local_offers(t, query, sectors, profile.schooling), *found]
+    found = [*await local_offers(t, query, sectors, profile.schooling), *found]
     found.sort(key=lambda item: (*_nearness(t, item[0], query), not item[0].beginner, item[0].source != LOCAL,
                                  item[0].source, item[0].id))
     return [as_suggestion(t, o, query, sector if sector in sectors else sectors[0])

@@ -113,6 +113,8 @@ def test_piped_the_logs_go_to_the_file_not_to_the_transcript(tmp_path: Path) -> 
 def test_chat_logs_to_a_private_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    for handler in handlers:  # set aside: setup_logging's basicConfig(force=True) would close pytest's own
+        root.removeHandler(handler)
     try:
         setup_logging("INFO", file=tmp_path / "var" / "tremplin.log")
         logging.getLogger("flows.privacy").info("personal data erased (%s): %d rows", "test", 3)

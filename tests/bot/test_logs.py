@@ -30,6 +30,8 @@ def captured_logs() -> Iterator[io.StringIO]:
     handlers, level = root.handlers[:], root.level
     levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
     buffer = io.StringIO()
+    for handler in handlers:  # set aside: setup_logging's basicConfig(force=True) would close pytest's own
+        root.removeHandler(handler)
     yield buffer
     for handler in root.handlers[:]:
         root.removeHandler(handler)

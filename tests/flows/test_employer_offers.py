@@ -79,33 +79,35 @@ runner = CliRunner()
 
 
 def test_the_import_checks_then_writes_and_a_refusal_writes_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "employer_offers.yml"
-    env = {"TREMPLIN_DATA__EMPLOYER_OFFERS": str(target)}
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/offers.db"}
     good = tmp_path / "offres.json"
     good.write_text(json.dumps({"offers": [OFFER]}), encoding="utf-8")
     result = runner.invoke(app, ["offers", "import", str(good), "--dry-run"], env=env)
-    assert result.exit_code == 0 and "OK (dry run): 1 offers" in result.output and not target.exists()
+    assert result.exit_code == 0 and "OK (dry run): 1 offers" in result.output
+    assert runner.invoke(app, ["offers", "validate"], env=env).output.startswith("Employer offers OK: 0 offers")
     result = runner.invoke(app, ["offers", "import", str(ROOT / "docs/examples/employer_offers.csv")], env=env)
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["offers", "validate"], env=env).output.startswith("Employer offers OK: 2 offers")
-    before = target.read_text(encoding="utf-8")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{**OFFER, "requirements": "Nationalité française"}]), encoding="utf-8")
     result = runner.invoke(app, ["offers", "import", str(bad)], env=env)
     assert result.exit_code == 1 and "« nationalite » is a discriminatory criterion (origine" in result.output
-    assert target.read_text(encoding="utf-8") == before
+    assert runner.invoke(app, ["offers", "validate"], env=env).output.startswith("Employer offers OK: 2 offers")
 
 
-def with_local(db: Database, offers: tuple[EmployerOffer, ...]) -> Harness:
+async def with_local(db: Database, offers: list[EmployerOffer]) -> Harness:
+    """A harness whose database holds the Département's list (as an import on the desk or the command leaves it)."""
     base = make_harness(db)
-    world = dataclasses.replace(base.world, rome=ROME, employer_offers=offers)
+    world = dataclasses.replace(base.world, rome=ROME)
+    async with db.transaction() as uow:
+        await uow.employer_offers.replace_all([o.model_dump(mode="json") for o in offers], base.clock.now())
     return Harness(db, build_engine(db, world), world, base.clock, base.nlu, base.sender,
                    Delivery(db, [base.sender], base.clock))
 
 
 async def test_a_local_offer_shows_among_the_ideas_without_any_api(db: Database) -> None:
-    offers = tuple(check_offers("x", [OFFER, {**OFFER, "id": "dep-loin", "commune": "92002"}], territory(), ROME))
-    harness = with_local(db, offers)
+    offers = check_offers("x", [OFFER, {**OFFER, "id": "dep-loin", "commune": "92002"}], territory(), ROME)
+    harness = await with_local(db, offers)
     chat = harness.chat()
     for say in ("bonjour",):
         await chat.send(say)

@@ -14,6 +14,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
@@ -21,6 +22,7 @@ from aiosmtpd.controller import Controller
 from playwright.async_api import Page, async_playwright
 
 from bot.config import AppConfig, DatabaseSettings, Secrets, Settings, WebSettings
+from flows.booking.agenda import free_slots
 from storage import Database
 from storage.staff import MANAGER
 from tests.bot.fake_telegram import ROOT, FakeTelegram, TgUser, running_bot, wait_handled
@@ -97,7 +99,7 @@ async def test_an_advisor_signs_in_answers_marks_and_adds_an_absence_in_a_browse
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 page = await browser.new_page(viewport={"width": 1280, "height": 800})
                 await _journey(page, base, mailbox, fake, folder, bot, db_url)
-                await _manager_pages(browser, base, mailbox, folder)
+                await _manager_pages(browser, base, mailbox, folder, db_url)
                 await browser.close()
     finally:
         smtp.stop()
@@ -170,15 +172,32 @@ async def _consented(db_url: str, user: TgUser) -> None:
         await db.dispose()
 
 
-async def _manager_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path) -> None:
+async def _nadias_slots(db_url: str, day: dt.date) -> int:
+    """How many times the bot would offer with Nadia that day."""
+    db = Database(db_url)
+    try:
+        async with db.transaction() as uow:
+            nadia = await uow.structures.agent_by_email(NADIA_EMAIL)
+            motif = await uow.structures.motif_by_code("ml-nanterre", "suivi")
+            slots = await free_slots(uow, lieu_id="nanterre-prefecture", motif=motif, now=dt.datetime.now(dt.UTC),
+                                     tz=ZoneInfo("Europe/Paris"))
+        return sum(1 for s in slots if s.agent_id == nadia.id and s.starts_at.date() == day)
+    finally:
+        await db.dispose()
+
+
+async def _manager_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path, db_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await _sign_in(page, base, mailbox, THOMAS_EMAIL)
+    monday = dt.date(2026, 12, 28)
+    assert await _nadias_slots(db_url, monday) > 0
     await page.goto(f"{base}/disponibilites")
     await page.get_by_label("Qui", exact=True).select_option(label="Nadia")
     await page.get_by_label("Premier jour").fill("2026-12-28")
     await page.get_by_label(re.compile("Motif")).fill("Congés")
     await page.get_by_role("button", name="Ajouter l'absence").click()
     await page.get_by_role("cell", name="Congés").wait_for()
+    assert await _nadias_slots(db_url, monday) == 0  # gone from what the bot offers
     await shot(page, "disponibilites", folder)
     for path, name in (("/equipe", "equipe"), ("/acces", "acces")):
         await page.goto(f"{base}{path}")

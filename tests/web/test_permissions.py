@@ -88,6 +88,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/acces"): {NOBODY: 303, ADVISOR: 403, MANAGER: 200, DEPARTEMENT: 403, OPERATOR: 403},
     ("GET", "/compte"): {NOBODY: 303, ADVISOR: 200, MANAGER: 200, DEPARTEMENT: 200, OPERATOR: 200},
     ("POST", "/compte/telegram"): {NOBODY: 403, ADVISOR: 200, MANAGER: 200, DEPARTEMENT: 200, OPERATOR: 200},
+    ("GET", "/offres"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
+    ("POST", "/offres"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 400, OPERATOR: 400},  # no file
+    ("POST", "/offres/{offer_id}/retirer"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 404,
+                                            OPERATOR: 404},  # no such offer
     ("GET", "/statistiques"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
 }
 
@@ -111,6 +115,7 @@ def concrete(path: str, desk: Desk) -> str:
             .replace("{agent_id}", str(desk.ids["other_agent"]))
             .replace("{absence_id}", str(desk.ids["other_absence"]))
             .replace("{plage_id}", str(desk.ids["other_plage"]))
+            .replace("{offer_id}", "pas-une-offre")
             .replace("{token}", "pas-un-jeton"))
 
 
