@@ -56,7 +56,12 @@ def _days(rrule: str | None) -> str:
 
 
 def _period(starts_at: dt.datetime, ends_at: dt.datetime, tz: dt.tzinfo) -> str:
+    """"lundi 28 décembre, toute la journée", "du lundi 28 au mercredi 30 décembre", or with the hours."""
     start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if start.time() == end.time() == dt.time(0):
+        last = end.date() - dt.timedelta(days=1)
+        return f"{day(start.date())}, toute la journée" if last == start.date() else \
+            f"du {day(start.date())} au {day(last)}, toute la journée"
     return f"du {day(start.date())} {clock(start)} au {day(end.date())} {clock(end)}"
 
 

@@ -12,6 +12,15 @@ from web.access import DEPARTEMENT_ROLES, Visit, page
 from web.render import render
 
 SMALLEST = 5
+# The service's daily counters (storage/stats.py), in the Département's words.
+COUNTER_WORDS = {
+    "conversations_started": "Premiers contacts", "consents_given": "Accords donnés",
+    "consents_refused": "Accords refusés", "outside_public": "Hors du public (moins de 16 ans ou plus de 25 ans)",
+    "onboardings_completed": "Questions d'accueil terminées", "exports": "Copies de leurs données demandées",
+    "erasures_requested": "Effacements demandés",
+    "erasures_retention": "Effacements au bout de la durée de conservation",
+    "erasures_operator": "Effacements par l'exploitation",
+}
 
 
 def shown(count: int) -> str:
@@ -35,4 +44,4 @@ async def statistics(visit: Visit) -> Response:
                      shown(counts.get(NOSHOW, 0)), shown(cancelled)))
     totals = await visit.uow.stats.totals(since.date(), until.date())
     return render(visit.request, "stats.html", {"title": "Statistiques", "rows": rows, "totals": {
-        name: shown(count) for name, count in sorted(totals.items())}})
+        COUNTER_WORDS.get(name, name): shown(count) for name, count in sorted(totals.items())}})

@@ -48,7 +48,7 @@ async def test_an_absence_added_on_the_desk_takes_its_slots_out_of_the_bots_offe
         assert await slots_on(desk, monday) == []
         assert await slots_on(desk, monday, THOMAS_EMAIL) == others  # only hers
         page = await client.get("/disponibilites")
-        assert "du lundi 7 décembre 0 h au mardi 8 décembre 0 h" in page.text and "Formation" in page.text
+        assert "lundi 7 décembre, toute la journée" in page.text and "Formation" in page.text
 
         [absence_id] = re.findall(r'Formation</td>\s*<td><form method="post" action="/disponibilites/absences/(\d+)/',
                                   page.text)

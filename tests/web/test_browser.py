@@ -24,7 +24,7 @@ from playwright.async_api import Page, async_playwright
 from bot.config import AppConfig, DatabaseSettings, Secrets, Settings, WebSettings
 from flows.booking.agenda import free_slots
 from storage import Database
-from storage.staff import MANAGER
+from storage.staff import DEPARTEMENT, MANAGER
 from tests.bot.fake_telegram import ROOT, FakeTelegram, TgUser, running_bot, wait_handled
 from tests.bot.test_handoff_e2e import INES, KARIM, NADIA_EMAIL, Mailbox, prepare, scripted
 from web.server import desk
@@ -34,6 +34,8 @@ CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                                    reason="Debian's chromium is not installed (.ci/run installs it)")]
 THOMAS_EMAIL = "thomas@ml-nanterre.exemple.fr"
+DEPARTEMENT_EMAIL = "statistiques@hauts-de-seine.exemple.fr"
+EXAMPLE_OFFERS = ROOT / "docs/examples/employer_offers.csv"
 
 
 def free_port() -> int:
@@ -84,6 +86,9 @@ async def test_an_advisor_signs_in_answers_marks_and_adds_an_absence_in_a_browse
     async with db.transaction() as uow:
         thomas = await uow.structures.agent_by_email(THOMAS_EMAIL)
         await uow.staff.set_role(thomas, MANAGER)
+        statistics = await uow.structures.upsert_agent(structure_id=None, display_name="Statistiques",
+                                                       email=DEPARTEMENT_EMAIL)
+        await uow.staff.set_role(statistics, DEPARTEMENT)
     await db.dispose()
     try:
         with FakeTelegram() as fake:
@@ -150,6 +155,14 @@ async def _journey(page: Page, base: str, mailbox: Mailbox, fake: FakeTelegram, 
     await page.get_by_text("✅ venu").wait_for()
     await page.goto(f"{base}/agenda")
     await shot(page, "agenda", folder)
+    for path, name in (("/agenda/calendrier", "calendrier"), ("/compte", "compte")):
+        await page.goto(f"{base}{path}")
+        await shot(page, name, folder)
+    await page.goto(f"{base}/demandes")
+    await page.get_by_role("link", name=re.compile("Inès")).click()
+    await page.get_by_role("link", name=re.compile("Prendre un rendez-vous pour")).click()
+    await page.get_by_role("heading", name=re.compile("Prendre un rendez-vous")).wait_for()
+    await shot(page, "rendez-vous", folder)
     await page.keyboard.press("Tab")  # the first stop is the skip link, visible on focus
     assert await page.evaluate("document.activeElement.textContent") == "Aller au contenu"
     await page.goto(f"{base}/accessibilite")
@@ -202,4 +215,14 @@ async def _manager_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path
     for path, name in (("/equipe", "equipe"), ("/acces", "acces")):
         await page.goto(f"{base}{path}")
         await shot(page, name, folder)
+    await page.close()
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await _sign_in(page, base, mailbox, DEPARTEMENT_EMAIL)
+    await page.get_by_role("heading", name="Statistiques").wait_for()
+    await shot(page, "statistiques", folder)
+    await page.goto(f"{base}/offres")
+    await page.get_by_label(re.compile("Fichier CSV ou JSON")).set_input_files(str(EXAMPLE_OFFERS))
+    await page.get_by_role("button", name="Importer").click()
+    await page.get_by_text("2 offres importées").wait_for()
+    await shot(page, "offres", folder)
     await page.close()
