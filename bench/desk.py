@@ -3,7 +3,7 @@ the time its SQL statements took in the same requests, and how many statements i
 
 A throwaway database is made, migrated and set up as the bot does, then filled by bench/seed.py (10,000 young
 people, 50,000 appointments, 500,000 messages by default). The pages are asked in-process (the ASGI application
-through httpx), as a structure manager of Nanterre.
+through httpx), as a structure manager of Nanterre, and the Département's pages as its team.
 
     .venv/bin/python bench/desk.py [--people 10000 --appointments 50000 --messages 500000] [--requests 40]
 """
@@ -31,7 +31,7 @@ from bot.runtime import open_assistant
 from storage import crypto
 from storage.handoffs import OPEN, Handoff
 from storage.migrate import upgrade
-from storage.staff import MANAGER
+from storage.staff import DEPARTEMENT, MANAGER
 from web.access import SESSION_COOKIE
 from web.app import create_app
 
@@ -79,17 +79,26 @@ async def run(args: argparse.Namespace) -> None:
             await uow.staff.set_role(manager, MANAGER)
             token = secrets.token_urlsafe(16)
             await uow.staff.open_session(manager.id, token, assistant.world.clock.now())
+            figures = await uow.structures.upsert_agent(structure_id=None, display_name="Statistiques",
+                                                        email="statistiques@hauts-de-seine.exemple.fr")
+            await uow.staff.set_role(figures, DEPARTEMENT)
+            departement_token = secrets.token_urlsafe(16)
+            await uow.staff.open_session(figures.id, departement_token, assistant.world.clock.now())
             person = await uow.session.scalar(select(Handoff.person_id).where(
                 Handoff.structure_id == "ml-nanterre", Handoff.status == OPEN).limit(1))
         await db.engine.dispose()
         sql = SqlClock(db.engine.sync_engine)
         app = create_app(db, assistant.world, cfg.settings.web)
-        pages = ["/demandes", "/demandes/liste", f"/jeunes/{person}", "/agenda", "/agenda?vue=semaine",
-                 "/disponibilites", "/acces", "/equipe"]
-        print(f"\n{'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'SQL p95 ms':>11} {'statements':>11}")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://desk.bench",
-                                     cookies={SESSION_COOKIE: token}) as client:
-            for path in pages:
+        pages = [(token, path) for path in (
+            "/demandes", "/demandes/liste", f"/jeunes/{person}", f"/jeunes/{person}/rendez-vous", "/agenda",
+            "/agenda?vue=semaine", "/agenda/calendrier", "/disponibilites", "/acces", "/equipe", "/compte")]
+        pages += [(departement_token, path) for path in ("/statistiques", "/offres")]
+        print(f"\n{'page':<30} {'p50 ms':>8} {'p95 ms':>8} {'SQL p95 ms':>11} {'statements':>11}")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://desk.bench") as client:
+            for session, path in pages:
+                if args.only and args.only not in path:
+                    continue
+                client.cookies.set(SESSION_COOKIE, session)
                 for _ in range(3):
                     (await client.get(path)).raise_for_status()
                 totals, sql_times, counts = [], [], []
@@ -101,7 +110,7 @@ async def run(args: argparse.Namespace) -> None:
                     answer.raise_for_status()
                     sql_times.append(sql.seconds)
                     counts.append(sql.count)
-                print(f"{path:<24} {statistics.median(totals) * 1000:>8.1f} {p95(totals) * 1000:>8.1f} "
+                print(f"{path:<30} {statistics.median(totals) * 1000:>8.1f} {p95(totals) * 1000:>8.1f} "
                       f"{p95(sql_times) * 1000:>11.1f} {statistics.median(counts):>11.0f}")
         await assistant.close()
     finally:
@@ -115,6 +124,7 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=50_000)
     parser.add_argument("--messages", type=int, default=500_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--only", help="only the pages whose path contains this")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -40,22 +40,10 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def current(database_url: str) -> str | None:
-    """The revision the database is at (None before the first migration)."""
+    """The revision the database is at (None before the first migration); outside an event loop."""
     import asyncio
 
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    async def read() -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+    return asyncio.run(current_revision(database_url))
 
 
 def head_revision() -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 
 from flows.handoff.names import young_name
-from storage.staff import ADVISOR, DEPARTEMENT, MANAGER, OPERATOR, STRUCTURE_ROLES
+from storage.staff import ADVISOR, DEPARTEMENT, MANAGER, OPERATOR, STRUCTURE_ROLES, digest
 from storage.structures import Agent, AgentConflict
 from web.access import MANAGERS, ROLE_WORDS, Visit, not_found, page
 from web.render import render
@@ -69,8 +69,23 @@ async def invite(visit: Visit) -> Response:
     except AgentConflict:
         return await _page(visit, error="Cette adresse est déjà utilisée. Rien n'a changé.", status=400)
     await visit.uow.staff.set_role(agent, role)
-    return await _page(visit, notice=f"Compte prêt pour {address} ({ROLE_WORDS[role]}). "
-                                     "La personne se connecte avec un lien envoyé à cette adresse.")
+    visit.request.state.planned = await _invite(visit, address, name, role)
+    return await _page(visit, notice=f"Compte prêt pour {address} ({ROLE_WORDS[role]}). Une invitation lui est "
+                                     "envoyée : la personne se connecte avec un lien reçu à cette adresse.")
+
+
+async def _invite(visit: Visit, address: str, name: str, role: str) -> list[int]:
+    """The e-mail that tells the new account where the desk is and how to sign in (no link: it signs in itself)."""
+    desk = visit.request.app.state.settings.public_url.rstrip("/")
+    text = (f"Bonjour {name},\n\n{visit.agent.display_name} vous a ouvert un compte sur le bureau des conseillers de "
+            f"Tremplin ({ROLE_WORDS[role].lower()}).\n\nPour vous connecter : {desk}/connexion, puis votre adresse "
+            f"{address} ; vous recevrez un lien valable quelques minutes.\n\nSi vous ne vous attendiez pas à ce "
+            "message, ignorez-le.")
+    outbox_id = await visit.uow.outbox.add(
+        key=f"invite:{digest(address)[:24]}:{visit.now:%Y%m%d%H%M}", channel="email", chat_id=address,
+        kind="invitation", payload={"text": text, "subject": "Votre compte sur le bureau des conseillers de Tremplin",
+                                    "buttons": []}, due_at=visit.now, now=visit.now)
+    return [outbox_id] if outbox_id is not None else []
 
 
 @page(*TEAM_ROLES)

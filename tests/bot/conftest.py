@@ -1,8 +1,10 @@
-"""Fixtures of the live offers' tests: the fake APIs on 127.0.0.1 and a France Travail source pointed at them."""
+"""Fixtures of the bot's tests: the logging set-up restored after a test that installs its own, and the live
+offers' fake APIs on 127.0.0.1 with a France Travail source pointed at them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -11,6 +13,23 @@ import pytest
 from bot.live_offers import LiveOffers
 from bot.offers_http import FranceTravail
 from tests.bot.fake_offers import CLIENT_ID, CLIENT_SECRET, FakeOffersApi, ft_offer
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """For a test that calls ``setup_logging``: pytest's own handlers are set aside first (its
+    ``basicConfig(force=True)`` would close them), and the set-up is put back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    for handler in handlers:
+        root.removeHandler(handler)
+    yield
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+        handler.close()
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

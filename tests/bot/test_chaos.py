@@ -39,7 +39,8 @@ from storage.migrate import upgrade
 from tests.bot.fake_telegram import ROOT, BotProcess, FakeTelegram, TgUser
 from tests.bot.test_handoff_e2e import Mailbox
 from tests.bot.test_nudges_restart import bot_env
-from tests.bot.test_telegram_kill import said_since
+from tests.bot.test_telegram_kill import SCRIPT as ONBOARDING
+from tests.bot.test_telegram_kill import act, said_since
 from tests.bot.test_two_processes import free_port, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -48,15 +49,8 @@ SECRET = "chaos-test-secret"
 NADIA = TgUser(7301, "Nadia")
 NADIA_EMAIL = "nadia@ml-nanterre.exemple.fr"
 PEOPLE = [TgUser(9001 + i, name) for i, name in enumerate(("Inès", "Karim", "Awa", "Yanis", "Lina", "Sami"))]
-# Each step: what the person does, and (a piece of) what must come next.
-SCRIPT = (
-    ("command", "start", "Tu es d'accord ?"), ("press", "D'accord", "prénom"), ("text", "{name}", "quel âge"),
-    ("press", "19", "quelle ville"), ("text", "Nanterre", "dernier diplôme"), ("press", "CAP ou BEP", "tu en es où"),
-    ("press", "Je cherche un emploi", "RSA ?"), ("text", "non", "accompagne"),
-    ("press", "Mission locale", "complique"), ("press", "Rien de tout ça", "métiers"),
-    ("press", "Je ne sais pas", "C'est fini pour les questions"),
-    ("text", "je veux parler à un conseiller", "transmis à"),
-)
+# The kill test's onboarding, then a request for a person (a summary to the advisor, on Telegram and by e-mail).
+SCRIPT = (*ONBOARDING, ("text", "je veux parler à un conseiller", "transmis à"))
 KILL_AT, RESTART_WORKER_AT, RESTART_POSTGRES_AT = 3, 6, 8  # steps of the script
 
 
@@ -97,14 +91,6 @@ def restart_postgres() -> None:
     version = os.listdir("/etc/postgresql")[0]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
                    check=True, capture_output=True, timeout=60)
-
-
-def act(fake: FakeTelegram, user: TgUser, kind: str, value: str) -> int:
-    if kind == "command":
-        return fake.command(user, value)
-    if kind == "press":
-        return fake.press(user, value)
-    return fake.send_text(user, value.format(name=user.first_name))
 
 
 async def prepare(database_url: str, data_key: str) -> None:

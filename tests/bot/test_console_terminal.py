@@ -110,23 +110,12 @@ def test_piped_the_logs_go_to_the_file_not_to_the_transcript(tmp_path: Path) -> 
     assert "INFO" not in result.stderr  # before: "INFO flows.privacy: personal data erased" on stderr
 
 
-def test_chat_logs_to_a_private_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    for handler in handlers:  # set aside: setup_logging's basicConfig(force=True) would close pytest's own
-        root.removeHandler(handler)
-    try:
-        setup_logging("INFO", file=tmp_path / "var" / "tremplin.log")
-        logging.getLogger("flows.privacy").info("personal data erased (%s): %d rows", "test", 3)
-        for handler in root.handlers:
-            handler.flush()
-    finally:
-        for handler in root.handlers[:]:
-            root.removeHandler(handler)
-            handler.close()
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
+def test_chat_logs_to_a_private_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], restored_logging: None
+                                     ) -> None:
+    setup_logging("INFO", file=tmp_path / "var" / "tremplin.log")
+    logging.getLogger("flows.privacy").info("personal data erased (%s): %d rows", "test", 3)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
     log = tmp_path / "var" / "tremplin.log"
     assert "INFO flows.privacy: personal data erased (test): 3 rows" in log.read_text()
     assert log.stat().st_mode & 0o777 == 0o600 and (tmp_path / "var").stat().st_mode & 0o777 == 0o700

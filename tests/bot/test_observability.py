@@ -162,21 +162,6 @@ async def test_probe_says_a_read_only_postgresql_database_is_not_writable(pg_db:
 # --- Logs as JSON lines ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def restored_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    for handler in handlers:  # set aside: setup_logging's basicConfig(force=True) would close pytest's own
-        root.removeHandler(handler)
-    yield
-    for handler in root.handlers[:]:
-        root.removeHandler(handler)
-        handler.close()
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-
-
 def test_json_logs_one_object_a_line_secrets_masked(restored_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBHOOK_SECRET", "very-secret-value")
     setup_logging("INFO", json_lines=True)

@@ -523,6 +523,18 @@ async def test_a_message_to_a_removed_advisor_goes_to_the_structures_other_advis
     assert texts_to(h, THOMAS)[-1] == f"💬 Inès · n° {handoff.id}\nje peux venir vendredi"
 
 
+def smtp_down(h: Harness) -> None:
+    """From now on the SMTP server does not answer: every e-mail fails (Telegram still works)."""
+    recorded = h.sender.send
+
+    async def send(message: OutboxMessage, reply: Reply, edit: str | None) -> str | None:
+        if message.channel == "email":
+            raise SendError("smtp: ConnectionRefusedError")
+        return await recorded(message, reply, edit)
+
+    h.sender.send = send  # type: ignore[method-assign]
+
+
 async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors_are_told(
     db: Database, tmp_path: Path,
 ) -> None:
@@ -530,14 +542,7 @@ async def test_an_email_about_an_open_request_is_never_given_up_and_the_advisors
     and nobody was told. Now it is tried again (every 15 minutes at most) while the request is open, the
     structure's advisors are told once on Telegram, and it is given up only once the request is closed."""
     h = await make(db, tmp_path, email=True)
-    recorded = h.sender.send
-
-    async def smtp_down(message: OutboxMessage, reply: Reply, edit: str | None) -> str | None:
-        if message.channel == "email":
-            raise SendError("smtp: ConnectionRefusedError")
-        return await recorded(message, reply, edit)
-
-    h.sender.send = smtp_down  # type: ignore[method-assign]
+    smtp_down(h)
     failed_before = failed_emails()
     chat = await realistic(h)
     await chat.send("je veux parler à un conseiller")
@@ -569,14 +574,7 @@ async def test_each_open_request_whose_email_is_stuck_is_told_even_behind_anothe
     """Before: e-mails to one address wait behind the first that failed ("one chat, in order"); only that
     first one was ever reported stuck, so with several requests open one warning was said, not one each."""
     h = await make(db, tmp_path, email=True)
-    recorded = h.sender.send
-
-    async def smtp_down(message: OutboxMessage, reply: Reply, edit: str | None) -> str | None:
-        if message.channel == "email":
-            raise SendError("smtp: ConnectionRefusedError")
-        return await recorded(message, reply, edit)
-
-    h.sender.send = smtp_down  # type: ignore[method-assign]
+    smtp_down(h)
     for user, name in (("ines", "Inès"), ("karim", "Karim"), ("awa", "Awa")):
         chat = await onboarded(h, user, first_name=name)
         await chat.send("je veux parler à un conseiller")

@@ -1,4 +1,5 @@
-"""The *Fiche*: what an advisor does from a young person's record, and the bad input that changes nothing."""
+"""The *Fiche* and *Équipe*: what an advisor does from a young person's record (and the bad input that changes
+nothing), linking their own Telegram account, and a manager inviting an advisor."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from storage import Database
 from storage.outbox import PENDING
 from tests.flows.test_handoff_kit import advisor, texts_to
-from tests.web.desk_kit import NADIA_EMAIL, csrf_of, make_desk
+from tests.web.desk_kit import JULIEN_EMAIL, NADIA_EMAIL, THOMAS_EMAIL, csrf_of, make_desk
 from web.access import CSRF_FIELD
 
 
@@ -114,3 +115,27 @@ async def test_an_advisor_books_then_moves_an_appointment_for_the_person_who_is_
             "Nadia a déplacé ton rendez-vous : c'est maintenant le ")
     async with db.transaction() as uow:
         assert (await uow.appointments.get(new.id)).starts_at.isoformat() == later[0].split("|")[2]
+
+
+async def test_a_manager_invites_an_advisor_who_then_signs_in(db: Database, tmp_path: Path) -> None:
+    desk = await make_desk(db, tmp_path)
+    client = await desk.signed_in(THOMAS_EMAIL)
+    async with client:
+        csrf = await csrf_of(client, "/equipe")
+        bad = await client.post("/equipe", data={CSRF_FIELD: csrf, "email": "pas une adresse", "name": "Samia"})
+        assert bad.status_code == 400 and "pas valide" in bad.text
+        elsewhere = await client.post("/equipe", data={CSRF_FIELD: csrf, "email": JULIEN_EMAIL, "name": "Julien"})
+        assert elsewhere.status_code == 400 and "autre structure" in elsewhere.text  # Boucle Nord's: not his
+        invited = await client.post("/equipe", data={CSRF_FIELD: csrf, "email": "samia@ml-nanterre.exemple.fr",
+                                                      "name": "Samia", "role": "advisor"})
+        assert invited.status_code == 200 and "Une invitation lui est envoyée" in invited.text
+    [invitation] = texts_to(desk.h, "samia@ml-nanterre.exemple.fr")
+    assert "Thomas vous a ouvert un compte" in invitation and "https://desk.test/connexion" in invitation
+    async with desk.client() as samia:
+        await samia.post("/connexion", data={"email": "samia@ml-nanterre.exemple.fr"},
+                         headers={"origin": "https://desk.test"})
+        [*_, link] = texts_to(desk.h, "samia@ml-nanterre.exemple.fr")
+        token = re.search(r"/connexion/lien/([\w-]+)", link).group(1)  # type: ignore[union-attr]
+        signed = await samia.post("/connexion/lien", data={"token": token}, headers={"origin": "https://desk.test"})
+        assert signed.headers["location"] == "/demandes"
+        assert "Inès" in (await samia.get("/demandes")).text
