@@ -7,8 +7,8 @@
 2. The migrations (``tremplin db upgrade``, as tremplin-prepare.service does), and ``tremplin db current``.
 3. A TLS certificate made for the rehearsal (openssl, for 127.0.0.1), nginx (the Debian package) with
    deploy/nginx/tremplin.conf, its ports and paths adapted; 2 webhook workers (``tremplin run``, the
-   environment of deploy/systemd/tremplin-worker@.service, prometheus-client's multiprocess mode). THE DESK
-   (``tremplin web``) has a place kept below, not started yet.
+   environment of deploy/systemd/tremplin-worker@.service, prometheus-client's multiprocess mode), and the
+   advisors' desk (``tremplin web``, as tremplin-web.service starts it) behind the same nginx.
 4. The fake Bot API of the tests: the workers register the webhook (``setWebhook``) with it, and it POSTs
    every update through nginx over HTTPS, as Telegram does. Each person follows the whole onboarding; one
    worker is killed with SIGKILL in the middle, then restarted (as systemd does).
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -132,9 +133,11 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def nginx_config(folder: Path, *, https: int, http: int, workers: list[int], cert: Path, key: Path) -> Path:
+def nginx_config(folder: Path, *, https: int, http: int, workers: list[int], desk: int, cert: Path, key: Path
+                 ) -> Path:
     """deploy/nginx/tremplin.conf with this rehearsal's ports, certificate and paths."""
-    site = (ROOT / "deploy/nginx/tremplin.conf").read_text()
+    site = (ROOT / "deploy/nginx/tremplin.conf").read_text().replace("server 127.0.0.1:8080;",
+                                                                     f"server 127.0.0.1:{desk};")
     upstream = "".join(f"    server 127.0.0.1:{port} max_fails=2 fail_timeout=10s;\n" for port in workers)
     site = site.replace("    server 127.0.0.1:8443 max_fails=2 fail_timeout=10s;\n"
                         "    server 127.0.0.1:8444 max_fails=2 fail_timeout=10s;\n", upstream)
@@ -155,6 +158,33 @@ def nginx_config(folder: Path, *, https: int, http: int, workers: list[int], cer
         f"  fastcgi_temp_path {folder}/fastcgi;\n  uwsgi_temp_path {folder}/uwsgi;\n  scgi_temp_path {folder}/scgi;\n"
         f"  include {folder}/site.conf;\n}}\n")
     return main
+
+
+# --- The desk --------------------------------------------------------------------------------------
+
+
+async def desk_through_nginx(https: int, port: int, tls: ssl.SSLContext) -> tuple[bool, str]:
+    """The desk answers through nginx over TLS: its sign-in page, its security headers, a sign-in form accepted
+    as coming from the desk itself (X-Forwarded-Proto), and a private page sending nobody anywhere but there."""
+    base = f"https://127.0.0.1:{https}"
+    async with httpx.AsyncClient(verify=tls, trust_env=False, timeout=10) as client:
+        for _ in range(150):
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)
+        page = await client.get(f"{base}/connexion")
+        private = await client.get(f"{base}/demandes")
+        asked = await client.post(f"{base}/connexion", data={"email": "personne@exemple.fr"},
+                                  headers={"origin": base})
+    csp = page.headers.get("content-security-policy", "")
+    ok = (page.status_code == 200 and "Recevoir un lien" in page.text and "script-src 'self'" in csp
+          and private.status_code == 303 and private.headers.get("location") == "/connexion"
+          and asked.status_code == 200)
+    return ok, (f"desk (tremplin web) through nginx over TLS: /connexion {page.status_code} with its CSP, "
+                f"/demandes {private.status_code} → {private.headers.get('location')}, sign-in form "
+                f"{asked.status_code} (origin https accepted)")
 
 
 # --- The workers -----------------------------------------------------------------------------------
@@ -276,7 +306,8 @@ async def rehearse(users_count: int, keep: bool) -> int:
         cert, key = make_certificate(folder)
         https, http = free_port(), free_port()
         ports = [free_port(), free_port()]
-        config = nginx_config(folder, https=https, http=http, workers=ports, cert=cert, key=key)
+        desk_port = free_port()
+        config = nginx_config(folder, https=https, http=http, workers=ports, desk=desk_port, cert=cert, key=key)
         tested = subprocess.run(["nginx", "-t", "-p", str(folder), "-c", str(config)], capture_output=True, text=True)
         report.check(tested.returncode == 0, f"nginx -t on deploy/nginx/tremplin.conf adapted: "
                                              f"{tested.stderr.strip().splitlines()[-1] if tested.stderr else ''}")
@@ -298,10 +329,16 @@ async def rehearse(users_count: int, keep: bool) -> int:
                          and fake.webhook.get("secret_token") == SECRET,
                          f"webhook registered with the fake Bot API: setWebhook({public}, secret_token=…)")
 
-            # --- THE DESK (tremplin web): PLACE KEPT. Once it is part of the release, start it here as
-            # deploy/systemd/tremplin-web.service does, uncomment its location in deploy/nginx/tremplin.conf,
-            # and check a page through nginx. ---
-            report.note("desk (tremplin web): not started — place kept in this script, the nginx site and systemd")
+            # The desk, as deploy/systemd/tremplin-web.service starts it, behind the same nginx.
+            desk = subprocess.Popen(
+                [str(ROOT / ".venv/bin/tremplin"), "web", "--host", "127.0.0.1", "--port", str(desk_port)],
+                cwd=ROOT, env={**env, **fake.env(), "TREMPLIN_WEB__PUBLIC_URL": f"https://127.0.0.1:{https}"},
+                stdout=(folder / "desk.log").open("ab"), stderr=subprocess.STDOUT)
+            try:
+                report.check(*await desk_through_nginx(https, desk_port, tls))
+            finally:
+                desk.terminate()
+                desk.wait(20)
 
             # 4. Conversations through nginx, a worker killed in the middle.
             fake.post_updates_to([public], SECRET)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
@@ -29,9 +30,13 @@ SENT = ("Si cette adresse est celle d'un compte, un lien de connexion vient d'y 
 
 
 def _same_origin(request: Request) -> bool:
-    """A form posted from this site (no session yet: the Origin header stands in for the CSRF token)."""
+    """A form posted from this site (no session yet: the Origin header stands in for the CSRF token): the desk's
+    public address (``web.public_url``; behind a proxy the Host it passes may lack the port), or the address
+    the request came to."""
     origin = request.headers.get("origin")
-    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+    public = urlsplit(request.app.state.settings.public_url)
+    return origin is None or origin in (f"{public.scheme}://{public.netloc}",
+                                        f"{request.url.scheme}://{request.url.netloc}")
 
 
 async def sign_in_form(request: Request) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.config import WebSettings
 from storage import Database
 from tests.flows.test_handoff_kit import texts_to
 from tests.web.desk_kit import BASE, NADIA_EMAIL, Desk, csrf_of, make_desk
@@ -99,3 +100,16 @@ async def test_pages_carry_security_headers_and_escape_what_people_wrote(db: Dat
             "content-security-policy"]
         assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
         assert "<script>" not in re.sub(r'<script src="/static/desk.js" defer></script>', "", page.text)
+
+
+async def test_behind_a_proxy_the_public_address_is_the_origin_of_the_forms(db: Database, tmp_path: Path) -> None:
+    """Before: nginx passes the Host without the port (``$host``), so a form posted from
+    https://desk.test:44619 was refused as coming from elsewhere (found by the production rehearsal)."""
+    desk = await make_desk(db, tmp_path)
+    desk.app.state.settings = WebSettings(public_url="https://desk.test:44619")  # type: ignore[attr-defined]
+    async with desk.client() as client:  # the request reaches the desk as https://desk.test
+        public = await client.post("/connexion", data={"email": NADIA_EMAIL},
+                                   headers={"origin": "https://desk.test:44619"})
+        foreign = await client.post("/connexion", data={"email": NADIA_EMAIL},
+                                    headers={"origin": "https://desk.test:8443"})
+    assert (public.status_code, foreign.status_code) == (200, 403)
