@@ -11,6 +11,17 @@ from pathlib import Path
 from typing import TextIO
 
 
+class CurrentStderr:
+    """The process's stderr as it is when a line is written: a command run inside another program (a test's
+    CliRunner) gets a stderr that is closed once it returns, and later log lines must not go there."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def setup_logging(level: str, *, file: Path | None = None, json_lines: bool = False) -> None:
     """Log to stderr at ``level`` (or append to ``file``, mode 0600); quieten the chatty HTTP libraries that
     log URLs with tokens. ``json_lines``: one JSON object a line (``logging.format: json``), for a log
@@ -18,7 +29,7 @@ def setup_logging(level: str, *, file: Path | None = None, json_lines: bool = Fa
 
     ``tremplin chat`` logs to a file: in a terminal, stderr is the screen of the conversation.
     """
-    stream = _private_log(file) if file is not None else sys.stderr
+    stream = _private_log(file) if file is not None else CurrentStderr()
     logging.basicConfig(
         level=getattr(logging, level),
         stream=stream,

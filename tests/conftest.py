@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
 
+from bot.logs import CurrentStderr
 from nlu.embedded import EmbeddedBackend
 from storage import Database, crypto
 from storage.migrate import alembic_config, upgrade
@@ -63,6 +65,18 @@ def data_key() -> Iterator[str]:
     key = crypto.new_key()
     crypto.use_keys(key)
     yield key
+
+
+@pytest.fixture(autouse=True)
+def no_logging_left_by_a_command() -> Iterator[None]:
+    """A command run in-process (typer's CliRunner) sets up the process's logging for itself: what it installed
+    is taken away after the test, so that later tests' threads do not log through it."""
+    yield
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if isinstance(getattr(handler, "stream", None), CurrentStderr):
+            root.removeHandler(handler)
+            root.setLevel(logging.WARNING)
 
 
 # --- PostgreSQL: databases made once per session, handed to one test after another -------------------
