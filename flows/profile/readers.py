@@ -64,9 +64,18 @@ def asks(t: Turn) -> bool:
     return bool(QUESTION_WORDS.search(t.folded))
 
 
+# A verb of leaving just before says it is over: "j'ai arrêté en 2nde", "quitté le lycée en première".
+LEFT_BEFORE = re.compile(
+    r"\b(?:arrete|arretee|quitte|quittee|lache|lachee|decroche|decrochee|abandonne|abandonnee|stoppe|fini)"
+    r"(?:\s+(?:l\s?ecole|le lycee|le college|les cours|les etudes|la fac))?(?:\s+(?:en|au|a la|apres))?\s*$"
+)
+
+
 def negated(t: Turn, start: int) -> bool:
-    """The words just before ``start`` say no ("g pas le bac", "sans permis")."""
-    return bool(NEGATION_BEFORE.search(fold(t.text[:start])))
+    """The words just before ``start`` say no ("g pas le bac", "sans permis") or that it is over ("j'ai arrêté
+    en 2nde")."""
+    before = fold(t.text[:start])
+    return bool(NEGATION_BEFORE.search(before) or LEFT_BEFORE.search(before))
 
 
 def _entities(t: Turn, name: str) -> list[tuple[str, bool]]:
@@ -118,6 +127,9 @@ AGE_ALONE = re.compile(r"^\s*(?:j ?ai |g |jai )?(\d{1,2})\s*(?:ans?|a|piges?)?\s
 BIRTH_YEAR = re.compile(r"^\s*(?:ne[e]? en\s+)?(19[89]\d|20[0-2]\d)\s*$")
 
 
+O_FOR_ZERO = re.compile(r"\s*([\do]{2})\s*(?:ans?)?\s*")
+
+
 def read_age(t: Turn, current: bool) -> Found | None:
     if (value := t.entity("age")) and value.isdigit():
         return Found(int(value))
@@ -134,6 +146,9 @@ def read_age(t: Turn, current: bool) -> Found | None:
         if len(numbers) == 1 and MIN_AGE <= int(numbers[0]) <= MAX_AGE:
             return Found(int(numbers[0]))  # "euh non 18": the age just given, corrected
     if current:
+        # The letter o for a zero, a slip next to the 0 key ("2O", "1o ans"): only at its question.
+        if (slip := O_FOR_ZERO.fullmatch(t.folded)) and any(c.isdigit() for c in slip.group(1)):
+            return Found(int(slip.group(1).replace("o", "0")))
         if year := BIRTH_YEAR.match(t.folded):
             return Found(t.now.year - int(year.group(1)))
         numbers = re.findall(r"\b\d{1,2}\b", t.folded)

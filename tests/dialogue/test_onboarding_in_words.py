@@ -344,3 +344,31 @@ async def test_a_change_of_mind_at_a_list_question_replaces_and_keeps_it_open(ha
     assert chat.last.text.startswith("Quels métiers")
     await chat.send("la vente aussi")
     assert (await person(harness)).sectors == ["logistique", "commerce_vente"]
+
+
+@pytest.mark.parametrize("typed", ["j ai arrêté en 2nde", "jai quitté le lycée en première", "g lâché en seconde"])
+async def test_a_class_left_is_not_being_a_student(harness: Harness, typed: str) -> None:
+    """Before: "j'ai arrêté en 2nde" at the diploma question was noted "tu es en études" (the class was read
+    as the situation, the verb that says it is over was not)."""
+    chat = harness.chat()
+    await agreed(chat)
+    for answer in ("Aïcha", "19", "nanterre"):
+        await chat.send(answer)
+    await chat.send(typed)
+    assert (await person(harness)).situation != "etudes"
+    assert not any("en études" in text for text in chat.texts)
+
+
+@pytest.mark.parametrize(("typed", "age"), [("2O", 20), ("1o ans", 10), ("2o", 20)])
+async def test_the_letter_o_for_a_zero_at_the_age_question_is_the_age(harness: Harness, typed: str, age: int
+                                                                      ) -> None:
+    """Before: "2O" (a slip next to the 0 key) got "Je suis un robot : je parle seulement de formation…"."""
+    chat = harness.chat()
+    await agreed(chat)
+    await chat.send("Aïcha")
+    await chat.send(typed)
+    assert not any(text.startswith("Je suis un robot") for text in chat.texts)
+    if age == 20:
+        assert (await person(harness)).age == 20
+    else:  # out of the service's range: confirmed first, as for "10"
+        assert chat.last.text == "Tu as bien 10 ans ?"
