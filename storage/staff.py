@@ -194,10 +194,10 @@ class StaffRepository:
     async def set_role(self, agent: Agent, role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        if agent.role != role:
+        if agent.role != role:  # a role taken away must not stay in an open browser
             agent.role = role
             await self.close_sessions_of(agent.id)
-        await self.session.execute(update(Agent).where(Agent.id == agent.id).values(role=role))
+            await self.session.flush()
 
     # --- Calendar feeds ------------------------------------------------------------------------------
 

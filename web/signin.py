@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from storage import UnitOfWork
-from storage.outbox import ESSENTIAL
 from storage.staff import ROLES, digest
 from storage.structures import Agent
 from web.access import SESSION_COOKIE, Visit, home_of, page
+from web.mail import queue_email
 from web.render import render
 
 SENT = ("Si cette adresse est celle d'un compte, un lien de connexion vient d'y être envoyé. Il est valable "
@@ -78,12 +78,8 @@ async def _write_link(uow: UnitOfWork, state: Any, agent_id: int, address: str, 
     minutes = int(valid.total_seconds() // 60)
     text = (f"Bonjour,\n\nPour ouvrir le bureau des conseillers de Tremplin, suivez ce lien dans les {minutes} "
             f"minutes :\n{link}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message.")
-    outbox_id = await uow.outbox.add(
-        key=f"signin:{digest(token)[:32]}", channel="email", chat_id=address, kind="sign_in", category=ESSENTIAL,
-        payload={"text": text, "subject": "Votre lien de connexion à Tremplin", "buttons": []}, due_at=now, now=now,
-        expires_at=now + valid,
-    )
-    return [outbox_id] if outbox_id is not None else []
+    return await queue_email(uow, to=address, subject="Votre lien de connexion à Tremplin", text=text,
+                             key=f"signin:{digest(token)[:32]}", kind="sign_in", now=now, expires_at=now + valid)
 
 
 async def open_link(request: Request) -> Response:

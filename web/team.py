@@ -9,6 +9,7 @@ from flows.handoff.names import young_name
 from storage.staff import ADVISOR, DEPARTEMENT, MANAGER, OPERATOR, STRUCTURE_ROLES, digest
 from storage.structures import Agent, AgentConflict
 from web.access import MANAGERS, ROLE_WORDS, Visit, not_found, page
+from web.mail import queue_email
 from web.render import render
 
 TEAM_ROLES = (MANAGER, OPERATOR)
@@ -81,11 +82,9 @@ async def _invite(visit: Visit, address: str, name: str, role: str) -> list[int]
             f"Tremplin ({ROLE_WORDS[role].lower()}).\n\nPour vous connecter : {desk}/connexion, puis votre adresse "
             f"{address} ; vous recevrez un lien valable quelques minutes.\n\nSi vous ne vous attendiez pas à ce "
             "message, ignorez-le.")
-    outbox_id = await visit.uow.outbox.add(
-        key=f"invite:{digest(address)[:24]}:{visit.now:%Y%m%d%H%M}", channel="email", chat_id=address,
-        kind="invitation", payload={"text": text, "subject": "Votre compte sur le bureau des conseillers de Tremplin",
-                                    "buttons": []}, due_at=visit.now, now=visit.now)
-    return [outbox_id] if outbox_id is not None else []
+    return await queue_email(visit.uow, to=address, subject="Votre compte sur le bureau des conseillers de Tremplin",
+                             text=text, key=f"invite:{digest(address)[:24]}:{visit.now:%Y%m%d%H%M}",
+                             kind="invitation", now=visit.now)
 
 
 @page(*TEAM_ROLES)
