@@ -58,13 +58,15 @@ def resume(ctx: typer.Context, person: PersonOption = None, telegram_id: Telegra
 
 @nudges_app.command("plan")
 def plan(ctx: typer.Context) -> None:
-    """Plan the nudges that have come due now (the bot does it every few minutes)."""
+    """Plan the nudges and outcome questions that have come due now (the bot does it every few minutes)."""
     from flows.nudges.nudges import run_planning
+    from flows.outcomes.questions import run_outcome_questions
 
     async def go() -> str:
         db, world = await open_world(config_of(ctx))
         try:
-            return str(await run_planning(db, world))
+            nudges = await run_planning(db, world)
+            return f"{nudges}\noutcome questions: {await run_outcome_questions(db, world)} planned"
         finally:
             await db.dispose()
 

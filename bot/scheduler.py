@@ -73,7 +73,7 @@ class Scheduler:
 
 
 def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery, plan_nudges: Job | None = None,
-                 offer_alerts: Job | None = None) -> None:
+                 offer_alerts: Job | None = None, outcome_questions: Job | None = None) -> None:
     """The jobs every bot process runs."""
     # Planned messages (reminders, nudges, advisor notices), retries and leftovers of a crash.
     scheduler.every(settings.delivery.tick_seconds, "deliver_due", delivery.deliver_due)
@@ -81,6 +81,9 @@ def install_jobs(scheduler: Scheduler, settings: Settings, *, delivery: Delivery
     # (leader lock), and the keys make a second planning harmless anyway. Once at start, then regularly.
     if plan_nudges is not None:
         scheduler.every(NUDGE_PLANNING_SECONDS, "plan_nudges", plan_nudges, now=True)
+    # "Tu en es où aujourd'hui ?" (flows/outcomes/questions.py), planned the same way.
+    if outcome_questions is not None:
+        scheduler.every(NUDGE_PLANNING_SECONDS, "outcome_questions", outcome_questions, now=True)
     # "Préviens-moi": each alert is checked once a day (flows/suggestions/alerts.py); hourly is on time.
     if offer_alerts is not None:
         scheduler.every(OFFER_ALERTS_SECONDS, "offer_alerts", offer_alerts)

@@ -38,6 +38,7 @@ from bot.telegram_sender import ChatPacer, TelegramSender
 from bot.telegram_updates import ALLOWED_UPDATES
 from bot.telegram_webhook import WebhookServer
 from flows.nudges.nudges import run_planning
+from flows.outcomes.questions import run_outcome_questions
 from flows.suggestions.alerts import run_offer_alerts
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class TelegramBot:
             scheduler = Scheduler(cfg.settings)
             install_jobs(scheduler, cfg.settings, delivery=delivery,
                          plan_nudges=functools.partial(run_planning, assistant.db, assistant.world),
+                         outcome_questions=functools.partial(run_outcome_questions, assistant.db, assistant.world),
                          offer_alerts=(functools.partial(run_offer_alerts, assistant.db, assistant.world)
                                        if assistant.world.offers is not None else None))
             scheduler.every(10, "telegram_inbox_retry", channel.retry_pending)

@@ -13,6 +13,7 @@ from flows.home import global_commands, help, home  # noqa: F401
 from flows.nudges import nudges, reminders  # noqa: F401
 from flows.onboarding import confirmations, profile  # noqa: F401
 from flows.onboarding import questions as onboarding  # noqa: F401
+from flows.outcomes import appointment_events, questions  # noqa: F401
 from flows.privacy import privacy  # noqa: F401
 from flows.suggestions import alerts, applying, ideas  # noqa: F401
 from storage.db import Database

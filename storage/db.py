@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from storage import sqlite_inline
 from storage.appointments import AppointmentsRepository
@@ -29,7 +30,10 @@ from storage.nudges import NudgesRepository
 from storage.offer_alerts import OfferAlertsRepository
 from storage.offer_searches import OfferSearchesRepository
 from storage.outbox import OutboxRepository
+from storage.outcomes import OutcomesRepository
 from storage.people import PeopleRepository
+from storage.report_events import ReportEventsRepository
+from storage.report_figures import ReportFiguresRepository
 from storage.staff import StaffRepository
 from storage.stats import StatsRepository
 from storage.structures import StructuresRepository
@@ -105,6 +109,18 @@ class UnitOfWork:
     @cached_property
     def stats(self) -> StatsRepository:
         return StatsRepository(self.session)
+
+    @cached_property
+    def report_events(self) -> ReportEventsRepository:
+        return ReportEventsRepository(self.session)
+
+    @cached_property
+    def outcomes(self) -> OutcomesRepository:
+        return OutcomesRepository(self.session)
+
+    @cached_property
+    def report_figures(self) -> ReportFiguresRepository:
+        return ReportFiguresRepository(self.session)
 
     @cached_property
     def personal_data(self) -> PersonalDataRepository:
@@ -243,6 +259,11 @@ class Database:
             content = path.read_bytes() if path.exists() else b""
             found += [(path.name, text) for text in texts if text and text.encode("utf-8") in content]
         return found
+
+    def connections_in_use(self) -> int:
+        """Connections taken from the pools now, i.e. transactions open in this process (0 between them)."""
+        pools = [self.engine.sync_engine.pool, *([self._sync_engine.pool] if self._sync_engine else [])]
+        return sum(pool.checkedout() for pool in pools if isinstance(pool, QueuePool))
 
     async def dispose(self) -> None:
         """Close every connection."""

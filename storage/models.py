@@ -13,7 +13,9 @@ from storage import (
     offer_alerts,
     offer_searches,
     outbox,
+    outcomes,
     people,
+    report_events,
     staff,
     stats,
     structures,
@@ -23,6 +25,7 @@ from storage.base import Base
 
 # One module per concept; a capability adds its module to this list.
 MODULES = (people, conversations, inbox, outbox, message_log, structures, appointments, consents, stats, suggestions,
-           handoffs, nudges, keyring, staff, offer_searches, offer_alerts, employer_offers)
+           handoffs, nudges, keyring, staff, offer_searches, offer_alerts, employer_offers,
+           outcomes, report_events)
 
 metadata = Base.metadata

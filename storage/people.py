@@ -50,6 +50,10 @@ class Person(Base):
     nudges_paused: Mapped[bool] = mapped_column(Boolean, default=False)  # set by an advisor
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
+    # The random key of the person's events in the report (storage/report_events.py): the only link between
+    # them and this person, so that erasing this row leaves the events with no one to point at.
+    report_key: Mapped[str | None] = mapped_column(String(24))
+
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -77,10 +77,10 @@ async def _appointment(uow: UnitOfWork, person: Person, now: dt.datetime) -> Non
     from storage.appointments import BOOKED
 
     structures = uow.structures
-    await structures.upsert_structure("ml-test", name="Mission locale d'essai", phone="01 00 00 00 09", email=None,
-                                      example=True)
-    await structures.upsert_lieu("ml-test-1", structure_id="ml-test", name="Antenne", address="1 rue d'Essai",
-                                 commune="92050", access="")
+    await structures.save_structure("ml-test", name="Mission locale d'essai", phone="01 00 00 00 09", email=None,
+                                    opening_hours="", example=True, now=now)
+    await structures.save_lieux("ml-test", [{"id": "ml-test-1", "name": "Antenne", "address": "1 rue d'Essai",
+                                             "commune": "92050", "access": ""}])
     motif = await structures.upsert_motif("ml-test", "premier_accueil", name="Premier accueil",
                                           duration_minutes=45)
     agent = await structures.upsert_agent(structure_id="ml-test", display_name="Conseillère d'essai",
@@ -122,13 +122,23 @@ async def _handoff_relay(uow: UnitOfWork, person: Person, now: dt.datetime) -> N
 async def _record_opened(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
     # An advisor of the desk opened the record (web/): the access log names the person.
     if await uow.structures.structure("ml-nanterre") is None:
-        await uow.structures.upsert_structure("ml-nanterre", name="Mission locale de Nanterre", phone=None,
-                                              email=None, example=True)
+        await uow.structures.save_structure("ml-nanterre", name="Mission locale de Nanterre", phone=None,
+                                            email=None, opening_hours="", example=True, now=now)
     agent = await uow.structures.upsert_agent(structure_id="ml-nanterre", email="nadia@ml-nanterre.exemple.fr")
     await uow.staff.log_access(agent, person.id, now)
 
 
+async def _outcome(uow: UnitOfWork, person: Person, now: dt.datetime) -> None:
+    # "Tu en es où aujourd'hui ?" three months on (flows/outcomes/), answered "une formation".
+    key = f"outcome:{person.id}:3m"
+    await uow.outcomes.plan(person.id, "3m", key, now)
+    row = await uow.outcomes.open_question(person.id, now - dt.timedelta(days=1), now)
+    assert row is not None
+    await uow.outcomes.answer(row, "training", now, "person")
+
+
 FILLERS: dict[str, Filler] = {
+    "outcomes": _outcome,
     "record_accesses": _record_opened,
     "handoffs": _handoff_relay,
     "handoff_messages": _handoff_relay,

@@ -17,6 +17,7 @@ from flows.advisors import requests as operations
 from flows.advisors.agenda import DESK_MARKS, STATUS_WORDS
 from flows.advisors.desk import Answer
 from flows.handoff.summary import for_desk, gather
+from flows.outcomes.questions import WORDS_FOR_ADVISORS, record_by_advisor
 from flows.rules.formatting import day
 from storage.appointments import EXCUSED, NOSHOW, SEEN, UNKNOWN, Appointment
 from storage.handoffs import RELAY, Handoff
@@ -64,8 +65,12 @@ async def _context(visit: Visit, person: Person, **extra: object) -> dict[str, o
     since = visit.now - dt.timedelta(days=retention.message_text_days)
     conversation = await _conversation(visit, person, handoffs, since)
     saved = await uow.suggestions.for_person(person.id)
+    outcomes = [Said(WORDS_FOR_ADVISORS.get(o.category, o.category), o.answered_at,
+                     "dit par la personne" if o.recorded_by == "person" else "noté par l'équipe")
+                for o in await uow.outcomes.for_person(person.id) if o.category and o.answered_at]
     return {"title": f"Fiche de {person.first_name or 'la personne'}", "person": person, "handoff": current,
-            "summary": summary, "appointments": appointments,
+            "summary": summary, "appointments": appointments, "outcomes": outcomes[::-1],
+            "outcome_choices": list(WORDS_FOR_ADVISORS.items()),
             "conversation": conversation[-200:], "saved": saved, "status_words": STATUS_WORDS,
             "max_reply": MAX_REPLY, "retention_days": retention.message_text_days, **extra}
 
@@ -79,6 +84,15 @@ def marks_for(visit: Visit, appointment: Appointment) -> list[tuple[str, str]]:
         return []
     come = appointment.starts_at - visit.now <= agenda_operations.EARLY
     return [(status, MARK_WORDS[status]) for status in DESK_MARKS if come or status == EXCUSED]
+
+
+@dataclass(frozen=True)
+class Said:
+    """One answer to "Tu en es où aujourd'hui ?": what, when, by whom."""
+
+    words: str
+    at: dt.datetime
+    by: str
 
 
 @dataclass(frozen=True)
@@ -179,3 +193,19 @@ async def mark(visit: Visit) -> Response:
     own_record = f"/jeunes/{appointment.person_id}" if appointment.person_id else "/agenda"
     target = "/agenda" if back == "/agenda" else own_record
     return RedirectResponse(target, status_code=303)
+
+
+@page(*STAFF_OF_A_STRUCTURE)
+async def situation(visit: Visit) -> Response:
+    """POST /jeunes/{person_id}/situation: the advisor records or corrects where the person is now."""
+    person = await person_of_structure(visit, int(visit.request.path_params["person_id"]))
+    if person is None:
+        raise not_found()
+    category = str(visit.request.state.form.get("category", ""))
+    if category not in WORDS_FOR_ADVISORS:
+        context = await _context(visit, person, error="Choisissez une situation dans la liste. Rien n'a été noté.")
+        return render(visit.request, "record.html", context, status_code=400)
+    await record_by_advisor(visit.uow, visit.world.territory, person, category, visit.agent.id, visit.now)
+    await visit.uow.staff.log_access(visit.agent, person.id, visit.now)
+    return render(visit.request, "record.html", await _context(
+        visit, person, notice=f"Situation notée : {WORDS_FOR_ADVISORS[category]}."))

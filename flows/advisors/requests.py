@@ -22,9 +22,11 @@ from flows.handoff.pause import PAUSE_HOURS, announce_back, announce_pause
 from flows.handoff.relay import relay_to_young, send_young_turn, young_turn
 from flows.handoff.summary import commune_words, short_moment
 from flows.nudges import nudges
+from flows.profile.report_events import record_event
 from flows.rules.formatting import when
 from storage.handoffs import ASKED, BOOKED, DISTRESS, LOST, RELAY, Handoff
 from storage.people import Person
+from storage.report_events import HANDOFF_ANSWERED
 
 SHOWN = 10  # cards per list of open requests
 REASONS = {DISTRESS: "détresse", ASKED: "veut parler à quelqu'un", LOST: "le robot n'a pas compris",
@@ -84,8 +86,13 @@ async def reply(desk: Desk, number: int, text: str) -> Answer:
     relay_to_young(t, handoff, desk.agent, desk.structure_name, text)
     ids = await send_young_turn(t)
     if ids:
+        first = not await desk.uow.handoffs.messages(handoff.id, kinds=[RELAY])
         await desk.uow.handoffs.add_message(handoff, channel=person.channel, kind=RELAY, now=desk.now,
                                             agent_id=desk.agent.id, outbox_id=ids[0], text=text)
+        if first:  # the report's time to an advisor's first answer
+            await record_event(desk.uow, desk.world.territory, person, HANDOFF_ANSWERED, desk.now,
+                               value=(desk.now - handoff.opened_at).total_seconds(), about_at=handoff.opened_at,
+                               item=f"h:{handoff.id}", structure=handoff.structure_id)
     answer = Answer(planned=ids)
     answer.say(f"Envoyé à {young_name(person)} (n° {handoff.id}).", person_id=person.id, about=handoff)
     if person.unreachable_at is not None:

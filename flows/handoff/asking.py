@@ -28,7 +28,9 @@ from flows.engine.turn import Turn
 from flows.handoff.channel import KIND_NOTICE, TELEGRAM, advisors_of, send_summary, structure_of, tell_advisor
 from flows.handoff.names import names, the, young_name
 from flows.handoff.opening import when_they_answer
+from flows.profile.report_events import record_event
 from storage.handoffs import ASKED, DISTRESS, FORWARD, LOST, Handoff
+from storage.report_events import HANDOFF_OPENED
 from storage.structures import Agent
 
 STATE = "handoff"  # this capability's scratch data in the conversation (also flows/handoff/relay.py's)
@@ -60,6 +62,11 @@ async def raise_handoff(t: Turn, reason: str, structure_id: str | None, *, urgen
         handoff = await t.uow.handoffs.open(person_id=t.person.id, structure_id=structure_id, reason=reason,
                                             urgent=urgent, now=t.now, request=current if consented else None)
         agents = await advisors_of(t.uow, structure_id)
+        _, open_now = await when_they_answer(t.uow, t.world, agents, t.world.territory.structure(structure_id),
+                                             t.now)
+        await record_event(t.uow, t.world.territory, t.person, HANDOFF_OPENED, t.now, item=f"h:{handoff.id}",
+                           detail="urgent" if urgent else "normal", value=0.0 if open_now else 1.0,
+                           structure=structure_id)
         await send_summary(t.uow, t.world, t.person, handoff, agents, key=f"{t.event.key}:ho{handoff.id}",
                            now=t.now, planned=t.planned, current_text=current)
         return Raised(handoff, agents, True)

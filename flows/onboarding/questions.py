@@ -34,7 +34,9 @@ from flows.profile.fields import (
     negated,
     read_message,
 )
+from flows.profile.report_events import record_event
 from flows.rules.formatting import join, months
+from storage.report_events import CONSENT, FIRST_CONTACT, ONBOARDED
 
 AFTER_ONBOARDING = "suggestions.welcome"  # then the ideas that fit (flows/suggestions/)
 PENDING = "pending"  # scratch data: facts given before the consent
@@ -81,6 +83,8 @@ async def _(t: Turn) -> Question:
     if not t.data.get("counted"):  # anonymous count of first contacts, once per conversation
         t.data["counted"] = True
         await t.uow.stats.bump("conversations_started", privacy.local_day(t))
+    if t.person.report_key is None:  # the report's first contact: once per person
+        await record_event(t.uow, t.world.territory, t.person, FIRST_CONTACT, t.now)
     _keep_for_later(t, read_message(t, None))
     keep = months(t.world.settings.retention.profile_months)
     return Question(
@@ -121,6 +125,7 @@ async def _(t: Turn) -> Next:
         version = t.world.settings.privacy.notice_version
         await t.uow.consents.record(t.person, given=True, notice_version=version, now=t.now)
         await t.uow.stats.bump("consents_given", privacy.local_day(t))
+        await record_event(t.uow, t.world.territory, t.person, CONSENT, t.now)
         t.say("Merci ! Je te pose quelques questions, ça prend 2 minutes.")
         found = {name: Found(*values) for name, values in t.data.pop(PENDING, {}).items()}
         found.update(read_message(t, None))
@@ -421,6 +426,7 @@ async def finish(t: Turn) -> Next:
     if t.person.onboarded_at is None:
         await t.uow.people.update(t.person, onboarded_at=t.now)
         await t.uow.stats.bump("onboardings_completed", privacy.local_day(t))
+        await record_event(t.uow, t.world.territory, t.person, ONBOARDED, t.now)
     name = f", {t.person.first_name}" if t.person.first_name else ""
     t.say(f"Merci{name} ! C'est fini pour les questions. Tu peux changer tes réponses avec /profil.")
     later = t.data.pop("later", None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flows.outcomes.questions import LABELS as OUTCOME_LABELS
 from flows.rules.formatting import clock, day
 from storage.handoffs import BOOKED  # the summary that prepared a booking: no request of the person
 
@@ -79,6 +80,12 @@ def access_view(exported: dict[str, Any], tz: dt.tzinfo, now: dt.datetime) -> di
             for s in tables.get("saved_suggestions", [])
         ],
         "alertes_nouvelles_offres": [_alert(a, tz) for a in tables.get("offer_alerts", [])],
+        "ou_tu_en_es": [
+            {"reponse": OUTCOME_LABELS.get(o.get("category") or "", o.get("category")),
+             "le": _local(o.get("answered_at"), tz),
+             "note_par": "toi" if o.get("recorded_by") == "person" else "ta mission locale"}
+            for o in tables.get("outcomes", []) if o.get("category")
+        ],
         # The raw copies of the messages as the messenger delivered them, kept a few days for safety.
         "traces_techniques_de_tes_messages": {
             "nombre": len(tables.get("inbox", [])),
@@ -116,6 +123,7 @@ def summary_lines(view: dict[str, Any]) -> list[str]:
         ("fiches_de_rendez_vous", "fiche envoyée pour un rendez-vous", "fiches envoyées pour tes rendez-vous"),
         ("idees_gardees", "idée gardée", "idées gardées"),
         ("alertes_nouvelles_offres", "alerte de nouvelles offres", "alertes de nouvelles offres"),
+        ("ou_tu_en_es", "réponse sur ta situation", "réponses sur ta situation"),
     )
     # What prepared a booking is kept with the requests, but it is no request of the person: counted apart.
     booked = HANDOFF_REASON[BOOKED]

@@ -10,7 +10,9 @@ from flows.data.catalogue import Offer
 from flows.data.contacts import all_structures, structure_card
 from flows.engine.script import INTENT_HANDLERS, Next, on_action
 from flows.engine.turn import Turn
+from flows.profile.report_events import record_event
 from flows.suggestions.cards import details
+from storage.report_events import SUGGESTION_SAVED
 
 
 async def booked(t: Turn) -> bool:
@@ -81,6 +83,8 @@ async def save_offer(t: Turn, offer: Offer) -> Next:
         return t.stay()
     added = await t.uow.suggestions.save(t.person.id, offer.id, offer.kind, offer.title, t.now)
     if added:
+        await record_event(t.uow, t.world.territory, t.person, SUGGESTION_SAVED, t.now,
+                           detail=f"{offer.kind}:{offer.secteur or '-'}")
         t.ack = "C'est noté"
         t.say(f"C'est noté : « {offer.title} » t'intéresse. La mission locale le verra.",
               buttons=[t.action(appointment_label(await booked(t)), "sg_rdv", offer.ref)])

@@ -22,6 +22,7 @@ from flows.engine.world import World
 from flows.nudges.nudges import RACE_MARGIN, WEEK
 from flows.nudges.policy import ALL, wanted
 from flows.nudges.reminders import plan_message
+from flows.outcomes.questions import run_outcome_questions
 from flows.rules.quiet_hours import QuietHours
 from flows.suggestions.live import fits, live_offers, parse_offers, query_for
 from flows.suggestions.matching import SECTOR_IN, Profile, Request
@@ -110,6 +111,7 @@ async def run_offer_alerts(db: Database, world: World) -> int:
     source = world.offers
     if source is None:
         return 0
+    await run_outcome_questions(db, world)  # first: the outcome questions go before the alerts in the weekly cap
     now = world.clock.now()
     planned, after_id = 0, 0
     while True:

@@ -15,10 +15,12 @@ from flows.data.live_offers import LiveOffer
 from flows.engine.script import ActionButton, Next, on_action
 from flows.engine.turn import Turn
 from flows.nudges.policy import FOLLOW_UP
+from flows.profile.report_events import record_event
 from flows.rules.quiet_hours import QuietHours
 from flows.suggestions.cards import STATE
 from flows.suggestions.live import live_ref, live_suggestions
 from flows.suggestions.matching import Profile, Request
+from storage.report_events import SUGGESTION_SAVED
 
 FOLLOW_UP_AFTER = dt.timedelta(days=4)
 KIND_FOLLOW_UP = "offer_follow_up"
@@ -60,7 +62,9 @@ async def apply(t: Turn) -> Next:
           buttons=[t.action("Aide pour postuler", "handoff", "asked")])
     if t.person.consent_at is None:
         return t.stay()  # nothing kept without consent: no follow-up either
-    await t.uow.suggestions.save(t.person.id, offer.id, "offer", saved_title(offer), t.now)
+    if await t.uow.suggestions.save(t.person.id, offer.id, "offer", saved_title(offer), t.now):
+        await record_event(t.uow, t.world.territory, t.person, SUGGESTION_SAVED, t.now,
+                           detail=f"offer:{offer.secteur or '-'}")
     quiet = QuietHours.of(t.world.settings)
     due_at = quiet.next_allowed(t.now + FOLLOW_UP_AFTER)
     name = f" {t.person.first_name}" if t.person.first_name else ""

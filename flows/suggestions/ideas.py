@@ -20,11 +20,13 @@ from flows.engine.turn import Turn
 from flows.home.home import home
 from flows.onboarding.questions import start as onboarding_start
 from flows.profile.fields import OBSTACLES
+from flows.profile.report_events import record_event
 from flows.suggestions.actions import appointment_label, book, booked, card_buttons, last_buttons
 from flows.suggestions.cards import STATE, any_idea, card, ranked_with_offers
 from flows.suggestions.matching import OBSTACLE_ORDER, PAGE, SECTOR_IN, Request
 from flows.suggestions.references import refer, resolve
 from flows.suggestions.requests import INTENT_REQUESTS, narrowed, topics_in
+from storage.report_events import SUGGESTION_SHOWN
 
 welcome = Step("suggestions.welcome")  # after onboarding: offer to show the ideas
 ideas = Step("suggestions.ideas", open_ended=True)  # the cards; asked again, a short "d'autres idées ?"
@@ -161,6 +163,9 @@ async def _(t: Turn) -> Question:
     state["shown"] = [*shown, *(s.offer.ref for s in page)][-MAX_SHOWN:]
     state["page"] = [s.offer.ref for s in page]
     more = len(found) > len(shown) + len(page)
+    for suggestion in page:
+        await record_event(t.uow, t.world.territory, t.person, SUGGESTION_SHOWN, t.now,
+                           detail=f"{suggestion.offer.kind}:{suggestion.offer.secteur or '-'}")
     for suggestion in page[:-1]:
         t.say(card(t, suggestion), buttons=card_buttons(t, suggestion.offer))
     last = page[-1]

@@ -55,6 +55,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/jeunes/{person_id}/pause"): {NOBODY: 403, ADVISOR: 404, MANAGER: 404, DEPARTEMENT: 403, OPERATOR: 403},
     ("POST", "/jeunes/{person_id}/reprise"): {NOBODY: 403, ADVISOR: 404, MANAGER: 404, DEPARTEMENT: 403,
                                              OPERATOR: 403},
+    ("POST", "/jeunes/{person_id}/situation"): {NOBODY: 403, ADVISOR: 404, MANAGER: 404, DEPARTEMENT: 403,
+                                               OPERATOR: 403},
     ("POST", "/rendez-vous/{appointment_id}/statut"): {NOBODY: 403, ADVISOR: 404, MANAGER: 404, DEPARTEMENT: 403,
                                                        OPERATOR: 403},
     ("GET", "/jeunes/{person_id}/rendez-vous"): {NOBODY: 303, ADVISOR: 404, MANAGER: 404, DEPARTEMENT: 403,
@@ -93,6 +95,19 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/offres/{offer_id}/retirer"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 404,
                                             OPERATOR: 404},  # no such offer
     ("GET", "/statistiques"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
+    # The structures are the operator's only; {structure_id} is Boucle Nord (not the managers' own).
+    ("GET", "/structures"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403, OPERATOR: 200},
+    ("POST", "/structures"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403, OPERATOR: 400},  # empty form
+    ("GET", "/structures/{structure_id}"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403, OPERATOR: 200},
+    ("POST", "/structures/{structure_id}"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403,
+                                             OPERATOR: 400},  # an empty form
+    # It serves communes (give them to another first); it has appointments and requests (never deleted).
+    ("POST", "/structures/{structure_id}/desactiver"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403,
+                                                        OPERATOR: 400},
+    ("POST", "/structures/{structure_id}/reactiver"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403,
+                                                       OPERATOR: 303},  # already active: nothing to do
+    ("POST", "/structures/{structure_id}/supprimer"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403,
+                                                       OPERATOR: 400},
 }
 
 
@@ -116,6 +131,7 @@ def concrete(path: str, desk: Desk) -> str:
             .replace("{absence_id}", str(desk.ids["other_absence"]))
             .replace("{plage_id}", str(desk.ids["other_plage"]))
             .replace("{offer_id}", "pas-une-offre")
+            .replace("{structure_id}", "ml-boucle-nord")
             .replace("{token}", "pas-un-jeton"))
 
 

@@ -139,3 +139,22 @@ async def test_a_manager_invites_an_advisor_who_then_signs_in(db: Database, tmp_
         signed = await samia.post("/connexion/lien", data={"token": token}, headers={"origin": "https://desk.test"})
         assert signed.headers["location"] == "/demandes"
         assert "Inès" in (await samia.get("/demandes")).text
+
+
+async def test_an_advisor_records_where_the_person_is_and_a_wrong_choice_changes_nothing(db: Database,
+                                                                                        tmp_path: Path) -> None:
+    desk = await make_desk(db, tmp_path)
+    person = desk.ids["own_person"]
+    client = await desk.signed_in(NADIA_EMAIL)
+    async with client:
+        csrf = await csrf_of(client, f"/jeunes/{person}")
+        page = await client.get(f"/jeunes/{person}")
+        assert "Pas encore de réponse" in page.text
+        wrong = await client.post(f"/jeunes/{person}/situation", data={CSRF_FIELD: csrf, "category": "millionaire"})
+        assert wrong.status_code == 400 and "Rien n&#39;a été noté" in wrong.text
+        done = await client.post(f"/jeunes/{person}/situation", data={CSRF_FIELD: csrf, "category": "apprenticeship"})
+        assert done.status_code == 200 and "Situation notée : alternance" in done.text
+        assert "noté par l&#39;équipe" in done.text
+    async with db.transaction() as uow:
+        [row] = await uow.outcomes.for_person(person)
+        assert (row.horizon, row.category, row.recorded_by[:6]) == ("advisor", "apprenticeship", "agent:")
