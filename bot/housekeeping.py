@@ -39,12 +39,13 @@ class HousekeepingReport:
     profiles: int = 0
     inbox: int = 0
     outbox: int = 0
+    report_events: int = 0
 
     def __str__(self) -> str:
         if not self.ran:
             return "housekeeping skipped: another process is doing it"
         return (f"housekeeping: {self.messages} message texts, {self.profiles} inactive profiles, "
-                f"{self.inbox} inbox rows, {self.outbox} outbox rows removed")
+                f"{self.inbox} inbox rows, {self.outbox} outbox rows, {self.report_events} report events removed")
 
 
 async def run_housekeeping(db: Database, world: World, *, batch: int = 200) -> HousekeepingReport:
@@ -62,6 +63,9 @@ async def run_housekeeping(db: Database, world: World, *, batch: int = 200) -> H
         processed_before = now - dt.timedelta(days=retention.processed_updates_days)
         report.inbox = await uow.inbox.purge_processed(processed_before)
         report.outbox = await uow.outbox.purge_sent(processed_before)
+        # The report's events have their own, longer period: they are not about anyone once the person is gone.
+        report.report_events = await uow.report_events.purge_before(
+            now - relativedelta(months=world.settings.report.keep_months))
     silent_since = now - relativedelta(months=retention.profile_months)
     while True:
         async with db.transaction() as uow:

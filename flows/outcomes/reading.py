@@ -23,7 +23,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "civic_service": (r"service civique", r"volontariat"),
     "training": (r"formation", r"afpa", r"epide", r"e2c", r"ecole de la (?:deuxieme|2e|2eme) chance", r"greta",
                  r"prepa(?: apprentissage| metier)?", r"stage"),
-    "school": (r"(?:repris|reprends|reprendre|retourne\w*|retour) (?:a l |a la |au |en )?"
+    "school": (r"(?:repris|reprends|reprendre|retourne\w*|retour) (?:a l |a la |au |en |mes |les |l |la )?"
                r"(?:ecole|etudes|cours|lycee|fac|college)", r"(?:au|en) lycee", r"(?:a la|en) fac", r"etudiant\w*",
                r"rescolaris\w*", r"(?:en|un) (?:bts|but|bac pro|cap)\b"),
     "durable_job": (r"cdi", r"embauch\w*", r"titularis\w*", r"fonctionnaire"),

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.housekeeping import run_housekeeping
 from flows.engine.events import Button, Reply
 from flows.outcomes.questions import record_by_advisor, run_outcome_questions
 from flows.outcomes.reading import JOB, read_outcome
+from flows.profile.report_events import record_event
 from nlu.embedded import EmbeddedBackend
 from storage import Database
 from storage.appointments import SEEN
@@ -251,3 +253,19 @@ async def test_an_advisor_records_or_corrects_it_and_erasure_takes_it_not_the_re
     assert await rows(harness, Outcome) == []
     kinds = [(e.kind, e.detail) for e in await rows(harness, ReportEvent)]
     assert ("outcome", "3m:training") in kinds  # the report's past months do not change
+
+
+async def test_the_report_events_outlive_the_profile_retention_and_go_after_their_own(harness: Harness) -> None:
+    pid = await onboarded(harness, at=NOW - dt.timedelta(days=800))  # silent longer than profile_months (24)
+    async with harness.db.transaction() as uow:
+        person = await uow.people.get(pid)
+        assert person is not None
+        for months_ago in (80, 70, 30):
+            await record_event(uow, harness.world.territory, person, "consent",
+                               NOW - dt.timedelta(days=30.5 * months_ago))
+    await run_housekeeping(harness.db, harness.world)
+    async with harness.db.transaction() as uow:
+        assert await uow.people.get(pid) is None  # the person went with the profile retention
+    kept = sorted(round((NOW - e.at).days / 30.5) for e in await rows(harness, ReportEvent))
+    assert kept == [30, 70]  # keep_months: 72
+

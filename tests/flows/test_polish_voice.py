@@ -295,6 +295,8 @@ EXPLAINED = {
     "JSON": "the export's file type, said with « un fichier » that the phone opens",
     "GIF": "what the phone itself calls these animations",
     "OK": "a word, not an acronym",
+    "CDI": "the contract's everyday name, the one young people use themselves (« j'ai signé un CDI »); the "
+           "outcome button says what else counts with it (« CDI, ou 6 mois et plus »)",
 }
 # Masculine-only forms that would be about the person in a sentence that says "tu" (their feminine differs).
 # (Forms that are mostly about things, "noté", "prévu", "annulé", "libéré", are left out: "C'est noté".)
