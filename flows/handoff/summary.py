@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from flows.booking import agenda
 from flows.data.territory import OUTSIDE
 from flows.engine.world import World
+from flows.outcomes.questions import WORDS_FOR_ADVISORS
 from flows.profile.fields import SECTORS as SECTOR_OPTIONS
 from flows.profile.fields import label as answer_label
 from flows.profile.values import (
@@ -82,6 +83,7 @@ class Summary:
     past_appointments: str | None
     cancelled_appointments: str | None  # cancelled ones, past or to come: never counted as held
     booked: str | None  # the appointment a BOOKED summary prepares
+    outcome: str | None  # their latest answer to "Tu en es où aujourd'hui ?" (flows/outcomes/), and when
     quotes: list[Quote] = field(default_factory=list)
     quotes_note: str | None = None  # why there are none
     answered: list[str] = field(default_factory=list)  # what advisors already relayed
@@ -222,6 +224,9 @@ async def gather(
         pauser = await uow.structures.agent(handoff.paused_by)
         paused_by = pauser.display_name if pauser else "la mission locale"
     rsa = NOT_SAID if person.rsa is None else ("oui" if person.rsa else "non")
+    latest = await uow.outcomes.latest_answer(person.id)
+    outcome = (f"{WORDS_FOR_ADVISORS.get(latest.category or '', latest.category)}, "
+               f"{short_moment(latest.answered_at, now, tz)}" if latest and latest.answered_at else None)
     return Summary(
         number=handoff.id, reason=handoff.reason, urgent=handoff.urgent,
         structure=structure.name if structure else None,
@@ -236,7 +241,7 @@ async def gather(
         obstacles=[OBSTACLES_FOR_ADVISORS.get(o, o) for o in person.obstacles or []],
         interests=[_sector(s) for s in person.sectors or []],
         saved=saved, next_appointment=nxt, past_appointments=past,
-        cancelled_appointments=cancelled, booked=booked, quotes=quotes, quotes_note=note,
+        cancelled_appointments=cancelled, booked=booked, outcome=outcome, quotes=quotes, quotes_note=note,
         answered=answered, paused_by=paused_by, unreachable=person.unreachable_at is not None, tz=tz, now=now,
     )
 
@@ -269,6 +274,8 @@ def _blocks(s: Summary, *, quotes: list[Quote], quote_limit: int, list_limit: in
     blocks.append(_Block(f"👤 {s.who}"))
     for title, value in (("Situation", s.situation), ("Diplôme", s.schooling), ("RSA", s.rsa)):
         blocks.append(_Block(f"{title} : {value}"))
+    if s.outcome:
+        blocks.append(_Block(f"Dernière nouvelle de sa situation : {s.outcome}"))
     blocks.extend(_Block(line) for line in _followed(s))
     for title, items, empty in (("Difficultés", s.obstacles, "aucune dite"), ("Intérêts", s.interests, NOT_SAID)):
         blocks.append(_Block(f"{title} : {' · '.join(items) if items else empty}"))

@@ -9,7 +9,7 @@ from flows.engine.events import Reply
 from flows.privacy.access import access_view
 from flows.suggestions.alerts import run_offer_alerts
 from storage import Database
-from tests.bot.fake_offers import FakeOffersApi, ft_offer
+from tests.bot.fake_offers import FakeOffersApi, ft_offer, lba_job
 from tests.bot.test_live_offers_flow import onboard, with_offers
 from tests.kit import Chat, Harness
 
@@ -108,3 +108,45 @@ async def test_the_alert_is_personal_data_shown_and_stopped(db: Database, offers
     assert replies[-1].text == "C'est arrêté. Je ne t'envoie plus de nouvelles offres."
     async with harness.db.transaction() as uow:
         assert await uow.offer_alerts.for_person(person.id) is None
+
+
+async def test_with_both_sources_a_new_apprenticeship_arrives_once(db: Database, offers_api: FakeOffersApi,
+                                                                    both_sources: object) -> None:
+    harness = with_offers(db, both_sources)  # type: ignore[arg-type]
+    chat = harness.chat("sami")
+    await onboard(chat, situation="Je cherche une alternance")
+    await chat.press("Montre-moi")
+    assert (await chat.press("Préviens-moi"))[0].text == "C'est noté ! Je te préviens quand une nouvelle offre arrive."
+    # A new apprenticeship, published on France Travail and relayed by La bonne alternance: one nudge, one offer.
+    offers_api.ft_offers.append(ft_offer("201NEW9", "Apprenti cariste", rome="N1101", employer="Entrepôt Nord",
+                                         contract_label="Apprentissage - 12 Mois", alternance=True))
+    offers_api.lba_jobs.append(lba_job("ft-201NEW9", "Apprenti cariste", partner="France Travail",
+                                       partner_id="201NEW9", employer="Entrepôt Nord"))
+    harness.clock.advance(hours=25)
+    assert await run_offer_alerts(harness.db, harness.world) == 1
+    [nudge] = await delivered(harness)
+    assert nudge.text.splitlines() == [
+        "Salut Inès ! Une nouvelle offre en logistique près de chez toi.",
+        "💼 Apprenti cariste · Entrepôt Nord · Gennevilliers · Apprentissage - 12 Mois",
+        "🔗 Pour postuler : https://candidat.francetravail.fr/offres/recherche/detail/201NEW9",
+    ]
+    assert len(offers_api.searches("/job/v1/search")) == 2  # the ideas (day 0), the job (day 1)
+
+
+async def test_the_outcome_question_goes_before_an_alert_in_the_weekly_cap(db: Database, offers_api: FakeOffersApi,
+                                                                          offers_source: object) -> None:
+    harness, _ = await subscribed(db, offers_source)
+    now = harness.clock.now()
+    async with harness.db.transaction() as uow:  # three months since the onboarding, and one nudge this week
+        person = await uow.people.find("test", "sami")
+        assert person is not None
+        await uow.people.update(person, onboarded_at=now - dt.timedelta(days=91, minutes=5))
+        await uow.nudges.record(person_id=person.id, key="nudge:x", rule="inactive", anchor=now.date(),
+                                due_at=now - dt.timedelta(days=1), now=now)
+    offers_api.ft_offers.append(NEW)
+    harness.clock.advance(hours=25)
+    assert await run_offer_alerts(harness.db, harness.world) == 0  # the cap's last place went to the question
+    [question] = await delivered(harness)
+    assert question.text.startswith("Salut Inès ! Ça fait trois mois qu'on se connaît.")
+    harness.clock.advance(days=7)
+    assert await run_offer_alerts(harness.db, harness.world) == 1  # the alert comes once the week has passed

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.housekeeping import run_housekeeping
 from flows.engine.events import Button, Reply
+from flows.handoff.summary import for_telegram, gather
 from flows.outcomes.questions import record_by_advisor, run_outcome_questions
 from flows.outcomes.reading import JOB, read_outcome
 from flows.profile.report_events import record_event
@@ -269,3 +270,19 @@ async def test_the_report_events_outlive_the_profile_retention_and_go_after_thei
     kept = sorted(round((NOW - e.at).days / 30.5) for e in await rows(harness, ReportEvent))
     assert kept == [30, 70]  # keep_months: 72
 
+
+
+async def test_the_advisors_summary_says_the_latest_answer(harness: Harness) -> None:
+    pid = await onboarded(harness)
+    await plan_at(harness, NOW)
+    [question] = await deliver_at(harness, NOW + dt.timedelta(minutes=1))
+    chat = harness.chat("ines")
+    [which] = await chat.tap(buttons_of(question)["Je me forme"])
+    await chat.tap(buttons_of(which)["L'alternance"])
+    async with harness.db.transaction() as uow:
+        person = await uow.people.get(pid)
+        assert person is not None
+        handoff = await uow.handoffs.open(person_id=pid, structure_id="ml-nanterre", reason="asked", urgent=False,
+                                          now=NOW + dt.timedelta(hours=1))
+        text = for_telegram(await gather(uow, harness.world, person, handoff, NOW + dt.timedelta(hours=1)))
+    assert "Dernière nouvelle de sa situation : alternance (apprentissage ou contrat de professionnalisation)" in text
