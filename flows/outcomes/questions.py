@@ -64,6 +64,9 @@ PAGE = 200
 # The youngest question is a month after an appointment, itself after the onboarding: before that, no
 # question can be open, and a message is not looked at (no query per message for the newcomers).
 NO_QUESTION_BEFORE = dt.timedelta(days=AFTER_APPOINTMENT_DAYS)
+# Requests that say "still looking" and ask for something at once: the answer is noted, the request is done.
+ASKS_FOR_SOMETHING = frozenset({"find_job", "find_training", "find_apprenticeship", "book_appointment",
+                                "talk_to_advisor", "social_support", "financial_aid"})
 
 OPENINGS = {
     THREE_MONTHS: "Salut{name} ! Ça fait trois mois qu'on se connaît. Tu en es où aujourd'hui ?",
@@ -250,6 +253,10 @@ async def answered_in_words(t: Turn, handled: Handled) -> bool:
         return False
     question = await t.uow.outcomes.open_question(t.person.id, t.now - OPEN_FOR, t.now)
     if question is None:
+        return False
+    if category == "looking" and t.sure and t.intent in ASKS_FOR_SOMETHING:
+        # "je cherche un taf dans la logistique": still looking, noted, and the request is done as usual.
+        await record_answer(t.uow, t.world.territory, t.person, question, category, t.now, by="person")
         return False
     if category == JOB:
         _ask_which(t, question.id, "work")

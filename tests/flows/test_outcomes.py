@@ -237,6 +237,12 @@ async def test_words_that_are_not_an_answer_go_on_as_usual(talking: Harness) -> 
     replies = await h.chat("ines").send("je veux plus vivre, j'en peux plus de chercher")
     assert any("3114" in r.text for r in replies)  # the crisis path, not "on cherche ensemble"
     assert [r.category for r in await rows(h, Outcome)] == [None]
+    # A request that also says "still looking": noted, and the request is done as usual.
+    h.clock.set(NOW + dt.timedelta(hours=2))
+    replies = await h.chat("ines").send("je cherche toujours un taf dans la logistique")
+    assert "On cherche ensemble" not in " ".join(r.text for r in replies)
+    assert any("logistique" in r.text.lower() for r in replies), [r.text for r in replies]
+    assert [r.category for r in await rows(h, Outcome)] == ["looking"]
 
 
 async def test_an_advisor_records_or_corrects_it_and_erasure_takes_it_not_the_report(harness: Harness) -> None:
