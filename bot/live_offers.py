@@ -7,7 +7,12 @@ Why each rule:
   it is logged once when it starts failing and once when it is back, counted each time in /metrics;
 - any failure gives ``None``, so the conversation answers from the last search kept in the database (or
   the catalogue) instead of caching half an answer for a day;
-- the same offer from both sources (La bonne alternance relays France Travail's) is shown once.
+- only the sources that search for such criteria are asked (La bonne alternance: someone looking for an
+  apprenticeship, in a commune with coordinates), and only their failures or pauses count: a source
+  paused for apprenticeships does not take the offers of someone looking for a job;
+- the same offer from both sources is shown once (France Travail's copy first): La bonne alternance
+  relays France Travail's offers under France Travail's id, and an offer of the same employer with the
+  same title in the same commune is taken for the same (``same_offer_key``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import httpx
 
 from bot.config import AppConfig
 from bot.metrics import OFFERS_SOURCE_FAILED
-from bot.offers_http import FranceTravail, LaBonneAlternance, SourceFailure
+from bot.offers_http import FranceTravail, LaBonneAlternance, SourceFailure, same_offer_key
 from flows.data.live_offers import LiveOffer, OfferQuery
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,10 @@ log = logging.getLogger(__name__)
 
 class Source(Protocol):
     name: str
+
+    def applies(self, query: OfferQuery) -> bool:
+        """Whether this source searches for such criteria (else it is not asked)."""
+        ...
 
     async def search(self, query: OfferQuery, deadline: float) -> list[LiveOffer]: ...
 
@@ -50,10 +59,13 @@ class LiveOffers:
 
     async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
         now = time.monotonic()
-        if any(self._paused_until.get(s.name, 0.0) > now for s in self.sources):
+        asked = [s for s in self.sources if s.applies(query)]
+        if not asked:
+            return []
+        if any(self._paused_until.get(s.name, 0.0) > now for s in asked):
             return None
         deadline = now + self.timeout_seconds
-        tasks = {asyncio.create_task(self._one(s, query, deadline)): s for s in self.sources}
+        tasks = {asyncio.create_task(self._one(s, query, deadline)): s for s in asked}
         done, late = await asyncio.wait(tasks, timeout=self.timeout_seconds)
         for task in late:  # only the sources still working are blamed for the wait
             task.cancel()
@@ -61,11 +73,7 @@ class LiveOffers:
         results = [task.result() for task in tasks if task in done]  # the sources' order: France Travail's first
         if late or any(r is None for r in results):
             return None
-        merged: dict[tuple[str, str], LiveOffer] = {}
-        for found in results:
-            for offer in found or ():
-                merged.setdefault((offer.source, offer.id), offer)
-        return list(merged.values())
+        return merged([found or [] for found in results])
 
     async def _one(self, source: Source, query: OfferQuery, deadline: float) -> list[LiveOffer] | None:
         try:
@@ -91,6 +99,22 @@ class LiveOffers:
     async def close(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+
+
+def merged(results: Sequence[Sequence[LiveOffer]]) -> list[LiveOffer]:
+    """The sources' offers in their order, each offer once: the same source and id (La bonne alternance's copy
+    of a France Travail offer carries its id), or, from another source, the same employer, title and commune."""
+    by_id: dict[tuple[str, str], LiveOffer] = {}
+    by_facts: dict[tuple[str, str, str], int] = {}  # -> the index of the source that gave it first
+    for index, found in enumerate(results):
+        for offer in found:
+            facts = same_offer_key(offer)
+            if (offer.source, offer.id) in by_id or (facts is not None and by_facts.get(facts, index) != index):
+                continue
+            by_id[(offer.source, offer.id)] = offer
+            if facts is not None:
+                by_facts.setdefault(facts, index)
+    return list(by_id.values())
 
 
 def live_offers_from(cfg: AppConfig) -> LiveOffers | None:

@@ -4,9 +4,15 @@
   ``api_offresdemploiv2 o2dsoffre``); ``GET /offres/search`` by ``commune`` (INSEE code, ``distance`` only
   with it), ``codeROME``, ``experienceExigence=D`` (beginners accepted), ``natureContrat=E2`` (apprenticeship);
   pages of at most 150 through ``range``: 206 means more, 204 means none.
-- La bonne alternance: a token from an account; ``GET /job/v1/search`` by ``latitude``, ``longitude``,
-  ``radius`` and ``romes``. Its jobs include France Travail's offers: those keep France Travail's id, so
-  ``bot/live_offers.py`` sees them as the same offer.
+- La bonne alternance (the apprenticeship API, api.apprentissage.beta.gouv.fr): a Bearer token from an
+  account; ``GET /job/v1/search`` by ``latitude``, ``longitude``, ``radius`` (km, 0 to 200) and ``romes``
+  (comma-separated), answering ``{"jobs": [...], "recruiters": [...], "warnings": [...]}``. The shape is
+  the published one: the route and response schema of the API's SDK (mission-apprentissage/api-apprentissage,
+  ``sdk/src/routes/job.routes.ts``, ``sdk/src/models/job/job.model.ts``), which relays La bonne alternance's
+  ``/v3/jobs/search`` (mission-apprentissage/labonnealternance, ``shared/src/routes/v3/jobs/jobs.routes.v3.model.ts``).
+  Its jobs include France Travail's (``identifier.partner_label`` "France Travail", ``partner_job_id`` its
+  id): those keep France Travail's id, so ``bot/live_offers.py`` sees them as the same offer. The
+  ``recruiters`` (companies likely to hire an apprentice, with no offer) are not shown: they are not offers.
 
 An answer that is not what the documentation says (not JSON, not the expected shape) raises
 ``SourceFailure("malformed")``; a single malformed offer in a good answer is skipped.
@@ -17,8 +23,10 @@ asking for less.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
+import unicodedata
 from typing import Any
 
 import httpx
@@ -110,6 +118,9 @@ class FranceTravail:
         self._token = token
         return token
 
+    def applies(self, query: OfferQuery) -> bool:
+        return bool(query.romes)
+
     def params(self, query: OfferQuery, first: int) -> dict[str, str]:
         params = {"commune": query.insee, "distance": str(query.radius_km), "codeROME": ",".join(query.romes),
                   "experienceExigence": "D", "range": f"{first}-{first + FT_PAGE - 1}"}
@@ -185,7 +196,7 @@ def parse_france_travail(raw: Any) -> LiveOffer | None:
 
 
 class LaBonneAlternance:
-    """La bonne alternance's jobs search (apprenticeship offers)."""
+    """La bonne alternance's jobs search (apprenticeship and professionalisation offers)."""
 
     name = "la_bonne_alternance"
 
@@ -193,25 +204,58 @@ class LaBonneAlternance:
         self.client, self.url, self.token = client, url.rstrip("/"), token
         self.limiter = RateLimiter(per_second)
 
+    def applies(self, query: OfferQuery) -> bool:
+        """It searches by coordinates, and only apprenticeships: asked for someone looking for one."""
+        return query.alternance and query.latitude is not None and query.longitude is not None \
+            and bool(query.romes)
+
     async def search(self, query: OfferQuery, deadline: float) -> list[LiveOffer]:
-        if query.latitude is None or query.longitude is None or not query.alternance:
-            return []  # it searches by coordinates, and only apprenticeships
+        if not self.applies(query):
+            return []
         await self.limiter.wait(deadline)
         response = await self.client.get(
             f"{self.url}/job/v1/search",
             params={"latitude": str(query.latitude), "longitude": str(query.longitude),
-                    "radius": str(query.radius_km), "romes": ",".join(query.romes)},
+                    "radius": str(min(query.radius_km, LBA_MAX_RADIUS)), "romes": ",".join(query.romes)},
             headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"})
         _check(response, (200,))
         body = _json(response)
         jobs = body.get("jobs") if isinstance(body, dict) else None
         if not isinstance(jobs, list):
             raise SourceFailure("malformed", "no jobs")
-        return [o for o in (parse_la_bonne_alternance(j) for j in jobs) if o is not None]
+        origin = (query.latitude, query.longitude) if query.latitude is not None and query.longitude is not None \
+            else None
+        return [o for o in (parse_la_bonne_alternance(j, origin) for j in jobs) if o is not None]
 
 
-def parse_la_bonne_alternance(raw: Any) -> LiveOffer | None:
-    """One job of ``jobs``; France Travail's keep France Travail's id (the same offer, found twice)."""
+LBA_MAX_RADIUS = 200  # the API's largest radius (km)
+POSTCODE_CITY = re.compile(r"\b\d{5}\s+(?P<city>[^,\d][^,]*?)\s*(?:,|$)")
+
+
+def city_of(address: str | None) -> str | None:
+    """The commune of a postal address ("12 rue de la Gare 92230 Gennevilliers" -> "Gennevilliers")."""
+    match = POSTCODE_CITY.search(address or "")
+    if match is None:
+        return None
+    city = re.sub(r"\s+cedex(\s*\d*)?$", "", match.group("city").strip(), flags=re.IGNORECASE)
+    return (city.title() if city.isupper() else city)[:80] or None
+
+
+def distance_km(origin: tuple[float, float], geopoint: Any) -> float | None:
+    """Great-circle distance from (latitude, longitude) to a GeoJSON point ([longitude, latitude])."""
+    coordinates = geopoint.get("coordinates") if isinstance(geopoint, dict) else None
+    if not isinstance(coordinates, list) or len(coordinates) != 2 \
+            or not all(isinstance(c, int | float) for c in coordinates):
+        return None
+    (lat1, lon1), (lon2, lat2) = origin, coordinates
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return round(2 * 6371.0 * math.asin(min(1.0, math.sqrt(a))), 1)
+
+
+def parse_la_bonne_alternance(raw: Any, origin: tuple[float, float] | None = None) -> LiveOffer | None:
+    """One job of ``jobs``; France Travail's keep France Travail's id (the same offer, found twice).
+    None when it lacks an id or a title, or is no longer open (``offer.status`` other than "Active")."""
     if not isinstance(raw, dict):
         return None
     ident = raw.get("identifier") if isinstance(raw.get("identifier"), dict) else {}
@@ -220,19 +264,42 @@ def parse_la_bonne_alternance(raw: Any) -> LiveOffer | None:
     contract = raw.get("contract") if isinstance(raw.get("contract"), dict) else {}
     apply = raw.get("apply") if isinstance(raw.get("apply"), dict) else {}
     title = _text(offer.get("title"), 120)
-    if ident.get("partner_label") == FT_PARTNER and isinstance(ident.get("partner_job_id"), str):
-        source, offer_id = "france_travail", ident["partner_job_id"]
-    else:
-        source, offer_id = "la_bonne_alternance", _text(ident.get("id"), 80)
-    if not title or not offer_id:
+    partner, partner_id = _text(ident.get("partner_label"), 60), _text(ident.get("partner_job_id"), 70)
+    if partner == FT_PARTNER and partner_id:
+        source, offer_id = "france_travail", partner_id
+    else:  # its own id; the partner's when it has none (the schema lets it be null)
+        source = "la_bonne_alternance"
+        offer_id = _text(ident.get("id"), 80) or (f"{partner}:{partner_id}" if partner and partner_id else None)
+    if not title or not offer_id or offer.get("status", "Active") != "Active":
         return None
     location = workplace.get("location") if isinstance(workplace.get("location"), dict) else {}
     types = contract.get("type") if isinstance(contract.get("type"), list) else []
     romes = offer.get("rome_codes") if isinstance(offer.get("rome_codes"), list) else []
     start = _text(contract.get("start"), 40)
+    employer = _text(workplace.get("name"), 120) or _text(workplace.get("brand"), 120) \
+        or _text(workplace.get("legal_name"), 120)
     return LiveOffer(
-        source=source, id=offer_id[:80], title=title, employer=_text(workplace.get("name"), 120),
-        place=_text(location.get("address"), 80), contract=", ".join(str(t) for t in types)[:80] or "Apprentissage",
+        source=source, id=offer_id[:80], title=title, employer=employer,
+        place=city_of(_text(location.get("address"), 300)),
+        distance_km=distance_km(origin, location.get("geopoint")) if origin else None,
+        contract=", ".join(str(t) for t in types if isinstance(t, str))[:80] or "Apprentissage",
         start=start[:10] if start else None, url=_text(apply.get("url"), 500),
         rome=_text(romes[0], 5) if romes else None, beginner=True, alternance=True,
     )
+
+
+def folded(text: str | None) -> str:
+    """Lower case, no accents, words only: how two sources' spellings of one name are compared."""
+    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+GENDER_MARK = re.compile(r"\(?\b[hf]\s*/\s*[hf]\b\)?|\(?\bf\s*/\s*h\b\)?", re.IGNORECASE)
+
+
+def same_offer_key(offer: LiveOffer) -> tuple[str, str, str] | None:
+    """Employer, title and commune, compared across sources; None when the employer or the place is unknown
+    (two anonymous offers with the same title are not taken for one)."""
+    employer, place = folded(offer.employer), folded(offer.place)
+    title = folded(GENDER_MARK.sub(" ", offer.title))
+    return (employer, title, place) if employer and place and title else None

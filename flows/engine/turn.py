@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -22,6 +22,16 @@ from storage.outbox import ESSENTIAL
 from storage.people import Person
 
 OPTIONS_KEY = "_options"  # the options of the current question, to recognise a typed answer
+T = TypeVar("T")
+
+
+class LeaveTransaction(Exception):  # not an error: the engine's signal to step out and come back
+    """Raised by ``Turn.outside``: the engine rolls the turn back, awaits ``work`` with no transaction open,
+    and handles the event again with the result (flows/engine/engine.py)."""
+
+    def __init__(self, key: str, work: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(key)
+        self.key, self.work = key, work
 
 
 class Turn:
@@ -39,6 +49,8 @@ class Turn:
         now: dt.datetime,
         pressed: StepAnswer | Action | None = None,
         paused: bool | None = None,
+        done_outside: dict[str, object] | None = None,
+        may_leave: bool = False,
     ) -> None:
         self.event = event
         self.person = person
@@ -56,6 +68,21 @@ class Turn:
         self.erased = False  # the person's data was deleted during this turn
         self.misunderstood = False  # the message was not understood
         self.planned: list[int] = []  # outbox rows written for later or for other chats
+        # Works done outside the transaction for this event (``outside``), by key; may_leave: the engine
+        # handles LeaveTransaction (a turn built elsewhere waits inside, as it always did).
+        self._done_outside = done_outside if done_outside is not None else {}
+        self._may_leave = may_leave
+
+    async def outside(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
+        """The result of ``work`` (a call on the network: it must not touch ``uow``), awaited outside the
+        person's transaction: the first time, the turn is rolled back and handled again with it (the same
+        key is the same work). Everything the turn did before is done again, so ``work`` must depend only
+        on what the turn read, not on what it wrote."""
+        if key in self._done_outside:
+            return self._done_outside[key]  # type: ignore[return-value]
+        if not self._may_leave:
+            return await work()
+        raise LeaveTransaction(key, work)
 
     # --- What the person said -------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 The search is made only when the person chose a sector (its ROME codes, flows/data/rome.py) and lives in
 a known commune; its answer is kept in the database (storage/offer_searches.py) and the same criteria are
-not searched again while it is fresh, whoever asks. A source that fails or is slow answers ``None``
-within its timeout: the last search kept answers then, or the catalogue alone.
+not searched again while it is fresh, whoever asks. The search itself waits outside the person's
+transaction (``Turn.outside``): no connection or lock is held while the API answers. A source that fails
+or is slow answers ``None`` within its timeout: the last search kept answers then, or the catalogue alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from flows.data.catalogue import LEVELS, Offer, level_rank
 from flows.data.employer_offers import LOCAL, EmployerOffer
 from flows.data.live_offers import LiveOffer, OfferQuery
+from flows.data.territory import Commune
 from flows.engine.turn import Turn
 from flows.suggestions.matching import LEVEL_WORDS, SECTOR_INTEREST, Profile, Reason, Request, Suggestion
 
@@ -53,7 +55,9 @@ async def live_offers(t: Turn, query: OfferQuery) -> list[LiveOffer]:
     cached = await t.uow.offer_searches.find(key, t.now)
     raw = cached.offers if cached is not None and t.now - cached.fetched_at <= source.keep_for else []
     if cached is None or not cached.fresh:
-        found = await source.search(query)  # within its timeout; None: failed, logged and counted there
+        # Within its timeout, and outside the person's transaction (the turn is handled again with it);
+        # None: failed, logged and counted there.
+        found = await t.outside(f"offers:{key}", lambda: source.search(query))
         if found is not None:
             raw = [o.model_dump() for o in found]
             await t.uow.offer_searches.store(key, raw, t.now, source.fresh_for)
@@ -83,10 +87,17 @@ def fits(offer: LiveOffer, query: OfferQuery, schooling: str | None = None) -> b
     return offer.distance_km is None or offer.distance_km <= query.radius_km
 
 
+def commune_of(t: Turn, offer: LiveOffer) -> Commune | None:
+    """The offer's commune: by its INSEE code (France Travail), else by its name (La bonne alternance gives an
+    address, read by bot/offers_http.py)."""
+    territory = t.world.territory
+    return territory.commune(offer.insee) or (territory.commune_named(offer.place) if offer.place else None)
+
+
 def as_suggestion(t: Turn, offer: LiveOffer, query: OfferQuery, sector: str) -> Suggestion:
     """A live offer as an idea: its reasons in the person's words, its facts on the card."""
     home = t.world.territory.commune(query.insee)
-    there = t.world.territory.commune(offer.insee)
+    there = commune_of(t, offer)
     reasons = []
     if there is not None and home is not None and there.insee == home.insee:
         reasons.append(Reason(W_LIVE, "same_commune", f"C'est à {home.name}, ta ville."))
@@ -147,9 +158,9 @@ async def local_offers(t: Turn, query: OfferQuery, sectors: tuple[str, ...], sch
 
 def _nearness(t: Turn, offer: LiveOffer, query: OfferQuery) -> tuple[int, float]:
     home = t.world.territory.commune(query.insee)
-    if offer.insee == query.insee:
+    there = commune_of(t, offer)
+    if offer.insee == query.insee or (there is not None and there.insee == query.insee):
         return 0, 0.0
-    there = t.world.territory.commune(offer.insee)
     if there is not None and home is not None and there.name in home.neighbours:
         return 1, 0.0
     return 2, offer.distance_km if offer.distance_km is not None else 99.0

@@ -5,16 +5,26 @@
   ``GET /partenaire/offresdemploi/v2/offres/search`` (Bearer token) answers ``{"resultats": [...],
   "filtresPossibles": [...]}`` by ranges of at most 150: 206 with ``Content-Range: offres 0-149/353`` when
   more are left, 200 when all are in, 204 when none; 400 for ``distance`` without ``commune``.
-- La bonne alternance: ``GET /api/job/v1/search`` (Bearer token) by ``latitude``, ``longitude``, ``radius``,
-  ``romes`` answers ``{"jobs": [...], "recruiters": [...], "warnings": []}``.
+- La bonne alternance (api.apprentissage.beta.gouv.fr): ``GET /api/job/v1/search`` (Bearer token) by
+  ``latitude`` and ``longitude`` (both or neither), ``radius`` (km, 0 to 200, 30 by default), ``romes``
+  (ROME codes, comma-separated) answers ``{"jobs": [...], "recruiters": [...], "warnings": [...]}``; 400 for
+  a parameter out of its range. Shaped from the API's published schema: the SDK of
+  mission-apprentissage/api-apprentissage (``sdk/src/routes/job.routes.ts`` for the query and the answer,
+  ``sdk/src/models/job/job.model.ts`` for a job and a recruiter), the same as La bonne alternance's own
+  ``/v3/jobs/search`` (mission-apprentissage/labonnealternance,
+  ``shared/src/routes/v3/jobs/jobs.routes.v3.model.ts``); France Travail's offers relayed there carry
+  ``identifier.partner_label`` "France Travail" and ``partner_job_id`` = France Travail's id.
 
 Every call is recorded (``calls``); ``mode`` makes the next answers fail: "down" (500), "slow" (waits
-``delay`` seconds), "429", "malformed" (not JSON), "shape" (JSON without the expected list).
+``delay`` seconds), "429", "malformed" (not JSON), "shape" (JSON without the expected list); ``failing``
+("france_travail" or "la_bonne_alternance") limits that to one API (None: both).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,22 +57,47 @@ def ft_offer(offer_id: str, title: str, *, employer: str = "Entrepôt du Port", 
     }
 
 
-def lba_job(job_id: str, title: str, *, partner: str = "La bonne alternance", partner_id: str | None = None,
-            employer: str = "Garage du Centre",
-            address: str = "12 rue de la Gare 92230 Gennevilliers") -> dict[str, Any]:
-    """One job of La bonne alternance's ``jobs`` (a subset of the documented fields)."""
+def lba_job(job_id: str | None, title: str, *, partner: str = "La bonne alternance", partner_id: str | None = None,
+            employer: str = "Garage du Centre", address: str = "12 rue de la Gare 92230 Gennevilliers",
+            point: tuple[float, float] = (2.2950, 48.9260), status: str = "Active") -> dict[str, Any]:
+    """One job of La bonne alternance's ``jobs``, every field of the published schema (``zJobOffer``)."""
     return {
         "identifier": {"id": job_id, "partner_label": partner, "partner_job_id": partner_id or job_id},
-        "workplace": {"name": employer, "siret": "12345678900011",
-                      "location": {"address": address, "geopoint": {"type": "Point", "coordinates": [2.30, 48.93]}}},
-        "offer": {"title": title, "rome_codes": ["N1103"], "description": "Apprentissage en entrepôt.",
-                  "target_diploma": {"european": "3", "label": "Cap, autres formations niveau 3"},
-                  "opening_count": 1, "publication": {"creation": "2026-11-20T00:00:00.000Z",
-                                                      "expiration": "2027-01-20T00:00:00.000Z"}},
-        "contract": {"start": "2027-01-04T00:00:00.000Z", "duration": 24, "type": ["Apprentissage"],
+        "workplace": {
+            "siret": "12345678900011", "name": employer, "brand": None, "legal_name": employer.upper(),
+            "website": None, "description": None, "size": "10-19",
+            "location": {"address": address, "geopoint": {"type": "Point", "coordinates": list(point)}},
+            "domain": {"idcc": 1090, "opco": "OPCO Mobilités", "naf": {"code": "4520A", "label": "Entretien"}},
+        },
+        "apply": {"url": f"https://labonnealternance.apprentissage.beta.gouv.fr/emploi/{job_id}", "phone": None},
+        "contract": {"start": "2027-01-04T00:00:00.000+01:00", "duration": 24, "type": ["Apprentissage"],
                      "remote": "onsite"},
-        "apply": {"url": f"https://labonnealternance.apprentissage.beta.gouv.fr/offre/{job_id}", "phone": None},
+        "offer": {"title": title, "description": "Apprentissage en entrepôt : réception, stockage, expédition.",
+                  "rome_codes": ["N1103"], "desired_skills": [], "to_be_acquired_skills": [],
+                  "access_conditions": [], "opening_count": 1,
+                  "target_diploma": {"european": "3", "label": "Cap, autres formations niveau (Infrabac)"},
+                  "status": status, "publication": {"creation": "2026-11-20T00:00:00.000+01:00",
+                                                    "expiration": "2027-01-20T00:00:00.000+01:00"}},
     }
+
+
+def lba_recruiter(recruiter_id: str, employer: str = "Transports Martin") -> dict[str, Any]:
+    """One of ``recruiters`` (a company likely to hire an apprentice, no offer: ``zJobRecruiter``)."""
+    return {
+        "identifier": {"id": recruiter_id},
+        "workplace": {
+            "siret": "98765432100017", "name": employer, "brand": None, "legal_name": employer.upper(),
+            "website": None, "description": None, "size": "20-49",
+            "location": {"address": "3 avenue du Port 92230 Gennevilliers",
+                         "geopoint": {"type": "Point", "coordinates": [2.3010, 48.9300]}},
+            "domain": {"idcc": None, "opco": None, "naf": {"code": "4941A", "label": "Transports routiers"}},
+        },
+        "apply": {"url": f"https://labonnealternance.apprentissage.beta.gouv.fr/recruteur/{recruiter_id}",
+                  "phone": None},
+    }
+
+
+ROME_CODES = re.compile(r"^[A-N]\d{4}(,[A-N]\d{4})*$")
 
 
 @dataclass
@@ -71,7 +106,9 @@ class FakeOffersApi:
 
     ft_offers: list[dict[str, Any]] = field(default_factory=list)
     lba_jobs: list[dict[str, Any]] = field(default_factory=list)
+    lba_recruiters: list[dict[str, Any]] = field(default_factory=lambda: [lba_recruiter("rec-1")])
     mode: str | None = None
+    failing: str | None = None  # "france_travail" or "la_bonne_alternance": only that one fails (None: both)
     delay: float = 5.0
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -100,9 +137,12 @@ class FakeOffersApi:
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(raw)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # "slow": the client gave up
+                    self.wfile.write(raw)
 
-            def _failure(self) -> bool:
+            def _failure(self, api: str) -> bool:
+                if fake.failing not in (None, api):
+                    return False
                 if fake.mode == "slow":
                     time.sleep(fake.delay)
                 elif fake.mode == "down":
@@ -153,7 +193,7 @@ class FakeOffersApi:
                 if "distance" in params and "commune" not in params:
                     self._send(400, {"message": "distance needs commune"})
                     return
-                if self._failure():
+                if self._failure("france_travail"):
                     return
                 romes = set(params.get("codeROME", "").split(","))
                 found = [o for o in fake.ft_offers if o["romeCode"] in romes
@@ -176,12 +216,16 @@ class FakeOffersApi:
                 if self.headers.get("Authorization") != f"Bearer {LBA_TOKEN}":
                     self._send(401, {"message": "unauthorized"})
                     return
-                if not {"latitude", "longitude"} <= set(params):
-                    self._send(400, {"message": "latitude and longitude required"})
+                if ("latitude" in params) != ("longitude" in params) or not (
+                        -90 <= float(params.get("latitude", 0)) <= 90
+                        and -180 <= float(params.get("longitude", 0)) <= 180
+                        and 0 <= float(params.get("radius", 30)) <= 200
+                        and ROME_CODES.match(params.get("romes", "A0000"))):
+                    self._send(400, {"statusCode": 400, "error": "Bad Request", "message": "invalid query"})
                     return
-                if self._failure():
+                if self._failure("la_bonne_alternance"):
                     return
-                self._send(200, {"jobs": fake.lba_jobs, "recruiters": [], "warnings": []})
+                self._send(200, {"jobs": fake.lba_jobs, "recruiters": fake.lba_recruiters, "warnings": []})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

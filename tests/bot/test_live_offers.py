@@ -3,6 +3,7 @@ cases (down, slow, 429, malformed) answer within the timeout, are logged once an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -14,7 +15,7 @@ import pytest
 from bot.config import load_settings
 from bot.live_offers import LiveOffers, live_offers_from
 from bot.metrics import OFFERS_SOURCE_FAILED
-from bot.offers_http import FranceTravail, LaBonneAlternance, parse_france_travail
+from bot.offers_http import FranceTravail, LaBonneAlternance, city_of, parse_france_travail
 from flows.data.live_offers import OfferQuery
 from flows.suggestions.live import fits
 from tests.bot.fake_offers import CLIENT_ID, CLIENT_SECRET, LBA_TOKEN, FakeOffersApi, ft_offer, lba_job
@@ -218,3 +219,118 @@ def test_an_offer_fits_only_a_person_with_the_diploma_it_requires(required: str 
     offer = parse_france_travail(ft_offer("X1", "Cariste"))
     assert offer is not None
     assert fits(offer.model_copy(update={"level_required": required}), GENNEVILLIERS, schooling) is shown
+
+
+# --- La bonne alternance -------------------------------------------------------------------------------
+
+
+def lba_only(fake: FakeOffersApi, client: httpx.AsyncClient, *, timeout: float = 1.0) -> LiveOffers:
+    return LiveOffers([sources(fake, client)[1]], timeout_seconds=timeout, radius_km=10,
+                      fresh_for=dt.timedelta(hours=24), keep_for=dt.timedelta(days=7), pause_seconds=0)
+
+
+async def test_la_bonne_alternance_is_asked_as_documented_and_read_from_its_schema(fake: FakeOffersApi) -> None:
+    fake.lba_jobs = [
+        lba_job("lba-1", "Apprenti magasinier", employer="Garage du Centre",
+                address="12 RUE DE LA GARE 92230 GENNEVILLIERS", point=(2.3000, 48.9300)),
+        lba_job(None, "Apprenti cariste", partner="Hellowork", partner_id="hw-77", address="1 rue X 92700 Colombes"),
+        lba_job("lba-3", "Apprenti pourvu", status="Filled"),  # no longer open
+        {"identifier": {"id": "lba-4"}, "offer": "not an object"},  # malformed: skipped, not fatal
+    ]
+    far = OfferQuery(insee="92036", romes=("N1103", "N1105"), radius_km=250, alternance=True,
+                     latitude=48.92546, longitude=2.29405)
+    async with httpx.AsyncClient() as client:
+        found = await sources(fake, client)[1].search(far, time.monotonic() + 2)
+    [call] = [(path, params) for path, params in fake.calls if path == "/api/job/v1/search"]
+    assert call[1] == {"latitude": "48.92546", "longitude": "2.29405", "radius": "200", "romes": "N1103,N1105"}
+    assert [(o.source, o.id) for o in found] == [("la_bonne_alternance", "lba-1"),
+                                                  ("la_bonne_alternance", "Hellowork:hw-77")]
+    first = found[0]
+    assert (first.title, first.employer, first.place, first.contract, first.start, first.rome) == (
+        "Apprenti magasinier", "Garage du Centre", "Gennevilliers", "Apprentissage", "2027-01-04", "N1103")
+    assert first.alternance and first.beginner and first.url and first.url.endswith("/emploi/lba-1")
+    assert first.distance_km is not None and 0.4 < first.distance_km < 0.8  # the town hall to the workplace
+    assert found[1].place == "Colombes"
+    assert all(o.employer != "Transports Martin" for o in found)  # the recruiters are not offers
+
+
+@pytest.mark.parametrize(("address", "city"), [
+    ("12 rue de la Gare 92230 Gennevilliers", "Gennevilliers"),
+    ("3 AVENUE DU PORT 92230 GENNEVILLIERS", "Gennevilliers"),
+    ("ZA des Grésillons, 92230 Gennevilliers, France", "Gennevilliers"),
+    ("2 place de la Défense 92053 Paris La Défense Cedex", "Paris La Défense"),
+    ("Gennevilliers", None), (None, None),
+])
+def test_the_commune_is_read_from_the_address(address: str | None, city: str | None) -> None:
+    assert city_of(address) == city
+
+
+@pytest.mark.parametrize(("ft_title", "ft_employer", "lba_title", "lba_employer", "lba_address", "count"), [
+    ("Préparateur de commandes (H/F)", "Entrepôt du Port", "Préparateur de commandes", "ENTREPOT DU PORT",
+     "5 rue du Port 92230 GENNEVILLIERS", 1),  # the same offer published twice: once
+    ("Préparateur de commandes F/H", "Entrepôt du Port", "Préparateur-de-commandes", "Entrepôt du Port",
+     "5 rue du Port 92230 Gennevilliers", 1),
+    ("Préparateur de commandes", "Entrepôt du Port", "Magasinier", "Entrepôt du Port",
+     "5 rue du Port 92230 Gennevilliers", 2),  # another title
+    ("Préparateur de commandes", "Entrepôt du Port", "Préparateur de commandes", "Entrepôt du Port",
+     "5 rue du Port 92700 Colombes", 2),  # another commune
+    ("Préparateur de commandes", None, "Préparateur de commandes", "Entrepôt du Port",
+     "5 rue du Port 92230 Gennevilliers", 2),  # an employer unknown: not taken for the same
+])
+async def test_the_same_offer_from_both_sources_is_shown_once(
+    fake: FakeOffersApi, ft_title: str, ft_employer: str | None, lba_title: str, lba_employer: str,
+    lba_address: str, count: int,
+) -> None:
+    offer = ft_offer("201APPR", ft_title, alternance=True)
+    if ft_employer is None:
+        del offer["entreprise"]["nom"]
+    else:
+        offer["entreprise"]["nom"] = ft_employer
+    fake.ft_offers = [offer]
+    fake.lba_jobs = [lba_job("lba-9", lba_title, employer=lba_employer, address=lba_address),
+                     lba_job("ft-201APPR", ft_title, partner="France Travail", partner_id="201APPR")]
+    async with httpx.AsyncClient() as client:
+        found = await live(fake, client).search(WITH_COORDINATES)
+    assert found is not None and len(found) == count
+    assert found[0].source == "france_travail" and found[0].id == "201APPR"  # France Travail's copy first
+
+
+@pytest.mark.parametrize(("mode", "cause"), [
+    ("down", "status"), ("429", "rate_limited"), ("malformed", "malformed"), ("shape", "malformed"),
+    ("slow", "timeout"),
+])
+async def test_la_bonne_alternance_failing_answers_none_logged_once_and_counted(
+    fake: FakeOffersApi, caplog: pytest.LogCaptureFixture, mode: str, cause: str
+) -> None:
+    fake.mode, fake.failing, fake.delay = mode, "la_bonne_alternance", 3.0
+    fake.lba_jobs = [lba_job("lba-1", "Apprenti magasinier")]
+    before = failures("la_bonne_alternance", cause)
+    async with httpx.AsyncClient() as client:
+        offers = lba_only(fake, client, timeout=0.5)
+        with caplog.at_level(logging.WARNING, logger="bot.live_offers"):
+            for _ in range(3):
+                assert await offers.search(WITH_COORDINATES) is None
+    assert failures("la_bonne_alternance", cause) == before + 3
+    assert len([r for r in caplog.records if "la_bonne_alternance failed" in r.getMessage()]) == 1
+
+
+async def test_a_paused_la_bonne_alternance_does_not_take_the_job_seekers_offers(fake: FakeOffersApi) -> None:
+    fake.mode, fake.failing = "down", "la_bonne_alternance"
+    async with httpx.AsyncClient() as client:
+        offers = live(fake, client, pause=60)
+        assert await offers.search(WITH_COORDINATES) is None  # an apprenticeship: La bonne alternance failed
+        found = await offers.search(dataclasses.replace(GENNEVILLIERS, latitude=48.9, longitude=2.29))
+    # Someone looking for a job: La bonne alternance is not asked, its pause is not theirs.
+    assert found is not None and [o.id for o in found] == ["201ABCD", "201ABCE"]
+    assert len(fake.searches("/job/v1/search")) == 1
+
+
+def test_the_token_alone_turns_la_bonne_alternance_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FRANCE_TRAVAIL_CLIENT_ID", "FRANCE_TRAVAIL_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LA_BONNE_ALTERNANCE_TOKEN", LBA_TOKEN)
+    monkeypatch.setenv("TREMPLIN_OFFERS__LA_BONNE_ALTERNANCE_PER_SECOND", "2")
+    found = live_offers_from(load_settings())
+    assert found is not None and [s.name for s in found.sources] == ["la_bonne_alternance"]
+    lba = found.sources[0]
+    assert isinstance(lba, LaBonneAlternance) and lba.limiter.interval == 0.5 and lba.token == LBA_TOKEN

