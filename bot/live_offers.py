@@ -5,11 +5,12 @@ Why each rule:
   source does (slow, down, rate limited);
 - a source that failed is not asked again for ``pause_seconds``: a down API costs nothing per message, and
   it is logged once when it starts failing and once when it is back, counted each time in /metrics;
-- any failure gives ``None``, so the conversation answers from the last search kept in the database (or
-  the catalogue) instead of caching half an answer for a day;
+- each source answers on its own: a failing (or paused) one gives ``None`` for itself only, and the caller
+  (flows/suggestions/live.py) answers for it from that source's last search kept in the database while
+  the others' fresh offers are shown and cached under their own keys; a revoked La bonne alternance token
+  does not hide France Travail's fresh offers;
 - only the sources that search for such criteria are asked (La bonne alternance: someone looking for an
-  apprenticeship, in a commune with coordinates), and only their failures or pauses count: a source
-  paused for apprenticeships does not take the offers of someone looking for a job;
+  apprenticeship, in a commune with coordinates), and only the sources whose cache is stale;
 - the same offer from both sources is shown once (France Travail's copy first): La bonne alternance
   relays France Travail's offers under France Travail's id, and an offer of the same employer with the
   same title in the same commune is taken for the same (``same_offer_key``).
@@ -21,7 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import httpx
@@ -57,23 +58,28 @@ class LiveOffers:
         self._paused_until: dict[str, float] = {}
         self._failing: set[str] = set()
 
-    async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
+    def sources_for(self, query: OfferQuery) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources if s.applies(query))  # the sources' order: France Travail's first
+
+    async def search(self, query: OfferQuery, sources: Collection[str]) -> dict[str, list[LiveOffer] | None]:
         now = time.monotonic()
-        asked = [s for s in self.sources if s.applies(query)]
-        if not asked:
-            return []
-        if any(self._paused_until.get(s.name, 0.0) > now for s in asked):
-            return None
+        asked = [s for s in self.sources if s.name in sources and s.applies(query)]
+        found: dict[str, list[LiveOffer] | None] = {s.name: None for s in asked}  # paused: None, not asked
         deadline = now + self.timeout_seconds
-        tasks = {asyncio.create_task(self._one(s, query, deadline)): s for s in asked}
+        tasks = {asyncio.create_task(self._one(s, query, deadline)): s
+                 for s in asked if self._paused_until.get(s.name, 0.0) <= now}
+        if not tasks:
+            return found
         done, late = await asyncio.wait(tasks, timeout=self.timeout_seconds)
         for task in late:  # only the sources still working are blamed for the wait
             task.cancel()
             self._failed(tasks[task].name, "timeout", "no answer in time")
-        results = [task.result() for task in tasks if task in done]  # the sources' order: France Travail's first
-        if late or any(r is None for r in results):
-            return None
-        return merged([found or [] for found in results])
+        for task in done:
+            found[tasks[task].name] = task.result()
+        return found
+
+    def merged(self, found: Sequence[Sequence[LiveOffer]]) -> list[LiveOffer]:
+        return merged(found)
 
     async def _one(self, source: Source, query: OfferQuery, deadline: float) -> list[LiveOffer] | None:
         try:
@@ -94,7 +100,7 @@ class LiveOffers:
         self._paused_until[name] = time.monotonic() + self.pause_seconds
         if name not in self._failing:  # once per run of failures, not once per message
             self._failing.add(name)
-            log.warning("live offers: %s failed (%s), answering from the cache or the catalogue", name, detail)
+            log.warning("live offers: %s failed (%s), answering from its cache or without it", name, detail)
 
     async def close(self) -> None:
         if self.client is not None:
@@ -103,17 +109,20 @@ class LiveOffers:
 
 def merged(results: Sequence[Sequence[LiveOffer]]) -> list[LiveOffer]:
     """The sources' offers in their order, each offer once: the same source and id (La bonne alternance's copy
-    of a France Travail offer carries its id), or, from another source, the same employer, title and commune."""
+    of a France Travail offer carries its id), or, from another source, the same employer, title and commune.
+    The source is the offer's own, not the list's: La bonne alternance's list alone (France Travail failing)
+    carries France Travail's offers, and its own copy of one of them is still the same offer."""
     by_id: dict[tuple[str, str], LiveOffer] = {}
-    by_facts: dict[tuple[str, str, str], int] = {}  # -> the index of the source that gave it first
-    for index, found in enumerate(results):
+    by_facts: dict[tuple[str, str, str], str] = {}  # -> the source of the offer that gave them first
+    for found in results:
         for offer in found:
             facts = same_offer_key(offer)
-            if (offer.source, offer.id) in by_id or (facts is not None and by_facts.get(facts, index) != index):
+            if (offer.source, offer.id) in by_id or (
+                    facts is not None and by_facts.get(facts, offer.source) != offer.source):
                 continue
             by_id[(offer.source, offer.id)] = offer
             if facts is not None:
-                by_facts.setdefault(facts, index)
+                by_facts.setdefault(facts, offer.source)
     return list(by_id.values())
 
 

@@ -1,8 +1,9 @@
-"""Live offers searches (France Travail, La bonne alternance), cached by their criteria.
+"""Live offers searches (France Travail, La bonne alternance), cached by their criteria and source.
 
-One row per set of criteria (``OfferQuery.key``: commune, ROME codes, radius, alternance), whoever asked:
-the same search is made at most once per ``fresh`` period (a day by default). A row past its freshness is
-still read when the source fails (an API down answers from the cache), and deleted once it is too old.
+One row per set of criteria and source (``OfferQuery.key(source)``: commune, ROME codes, radius,
+alternance, source), whoever asked: the same search is made on a source at most once per ``fresh`` period
+(a day by default). A row past its freshness is still read when its source fails (an API down answers from
+its own cache while the other's fresh offers are shown), and deleted once it is too old.
 No person in it: the criteria are a commune and trades, the offers are public.
 """
 

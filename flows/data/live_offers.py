@@ -2,14 +2,16 @@
 implements (France Travail, La bonne alternance: bot/offers_*.py; none without credentials).
 
 The conversation never waits on the network for nothing: a source answers within its timeout or returns
-``None`` (it logged and counted the failure), and the search's results are cached in the database by the
-caller (storage/offer_searches.py), keyed by ``OfferQuery.key``.
+``None`` (it logged and counted the failure), and each source's results are cached in the database by the
+caller (storage/offer_searches.py), keyed by ``OfferQuery.key(source)``: a failing source then answers
+from its own last search kept while the others answer fresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,9 +29,10 @@ class OfferQuery:
     latitude: float | None = None  # La bonne alternance searches by coordinates
     longitude: float | None = None
 
-    def key(self) -> str:
-        """A stable key of the criteria (no person in it)."""
-        raw = "|".join([self.insee, ",".join(sorted(self.romes)), str(self.radius_km), str(self.alternance)])
+    def key(self, source: str) -> str:
+        """A stable key of the criteria and the source (no person in it): each source's results are cached,
+        fresh and kept on their own, so one failing source does not hide the others' fresh offers."""
+        raw = "|".join([self.insee, ",".join(sorted(self.romes)), str(self.radius_km), str(self.alternance), source])
         return hashlib.sha1(raw.encode()).hexdigest()[:20]
 
 
@@ -57,15 +60,24 @@ class LiveOffer(BaseModel):
 
 
 class OfferSearch(Protocol):
-    """A source of live offers (one implementation per API, and one that combines them)."""
+    """The live offers sources together (bot/live_offers.py), each searched and cached on its own."""
 
     timeout_seconds: float
     radius_km: int
-    fresh_for: dt.timedelta  # the same criteria are not searched again before this
-    keep_for: dt.timedelta  # an older search still answers this long when the source fails
+    fresh_for: dt.timedelta  # the same criteria are not searched again on a source before this
+    keep_for: dt.timedelta  # a source's older search still answers this long when that source fails
 
-    async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
-        """The offers for these criteria; ``None`` when the source failed (already logged and counted)."""
+    def sources_for(self, query: OfferQuery) -> tuple[str, ...]:
+        """The names of the sources that search for such criteria, in the order their offers are shown."""
+        ...
+
+    async def search(self, query: OfferQuery, sources: Collection[str]) -> dict[str, list[LiveOffer] | None]:
+        """Each of these sources' offers (those that apply), searched at once within one timeout; ``None`` for
+        a source that failed or is paused (already logged and counted)."""
+        ...
+
+    def merged(self, found: Sequence[Sequence[LiveOffer]]) -> list[LiveOffer]:
+        """The sources' offers in this order, each offer once (a source relays another's offers)."""
         ...
 
     async def close(self) -> None: ...

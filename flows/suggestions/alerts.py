@@ -24,7 +24,7 @@ from flows.nudges.policy import ALL, wanted
 from flows.nudges.reminders import plan_message
 from flows.outcomes.questions import run_outcome_questions
 from flows.rules.quiet_hours import QuietHours
-from flows.suggestions.live import fits, live_offers, parse_offers, query_for
+from flows.suggestions.live import cached_searches, fits, keep_found, live_offers, merged_offers, query_for
 from flows.suggestions.matching import SECTOR_IN, Profile, Request
 from storage.db import Database, UnitOfWork
 from storage.outbox import NUDGE
@@ -136,17 +136,15 @@ async def _check(db: Database, world: World, query: OfferQuery, alert_id: int, p
     source = world.offers
     assert source is not None
     async with db.transaction() as uow:
-        cached = await uow.offer_searches.find(query.key(), now)
-    found = parse_offers(cached.offers) if cached is not None and cached.fresh else None
-    fetched = False
-    if found is None:
-        found = await source.search(query)  # outside the transaction: the network may take its timeout
-        if found is None:
-            return 0  # the source failed: the next run tries again
-        fetched = True
+        kept, stale = await cached_searches(uow, source, query, now)
+    # Outside the transaction: the network may take its timeout. Only the sources not fresh are asked.
+    answered = await source.search(query, stale) if stale else {}
+    if stale and len(stale) == len(source.sources_for(query)) and all(f is None for f in answered.values()):
+        return 0  # nothing fresh from any source: the next run tries again
     async with db.transaction() as uow:
-        if fetched:
-            await uow.offer_searches.store(query.key(), [o.model_dump() for o in found], now, source.fresh_for)
+        # A source that failed answers from its last search kept, next to the others' fresh offers.
+        kept.update(await keep_found(uow, source, query, answered, now))
+        found = merged_offers(source, query, kept)
         person = await uow.people.get(person_id)
         schooling = person.schooling if person is not None else None
         new = [o for o in found if fits(o, query, schooling) and seen_key(o) not in seen]

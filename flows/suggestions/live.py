@@ -1,25 +1,31 @@
 """Live offers among the ideas: the search for a person's sectors near their commune, cached by its criteria.
 
 The search is made only when the person chose a sector (its ROME codes, flows/data/rome.py) and lives in
-a known commune; its answer is kept in the database (storage/offer_searches.py) and the same criteria are
-not searched again while it is fresh, whoever asks. The search itself waits outside the person's
-transaction (``Turn.outside``): no connection or lock is held while the API answers. A source that fails
-or is slow answers ``None`` within its timeout: the last search kept answers then, or the catalogue alone.
+a known commune. Each source's answer is kept in the database on its own (storage/offer_searches.py, keyed
+by the criteria and the source) and the same criteria are not searched again on a source while its answer
+is fresh, whoever asks. The search itself waits outside the person's transaction (``Turn.outside``): no
+connection or lock is held while the APIs answer. A source that fails or is slow answers ``None`` within
+the timeout: that source's last search kept answers for it (or nothing), next to the others' fresh offers;
+with nothing from any source, the catalogue alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
 from flows.data.catalogue import LEVELS, Offer, level_rank
 from flows.data.employer_offers import LOCAL, EmployerOffer
-from flows.data.live_offers import LiveOffer, OfferQuery
+from flows.data.live_offers import LiveOffer, OfferQuery, OfferSearch
 from flows.data.territory import Commune
 from flows.engine.turn import Turn
 from flows.suggestions.matching import LEVEL_WORDS, SECTOR_INTEREST, Profile, Reason, Request, Suggestion
+from storage.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +53,52 @@ def query_for(t: Turn, profile: Profile, request: Request) -> tuple[OfferQuery, 
 
 
 async def live_offers(t: Turn, query: OfferQuery) -> list[LiveOffer]:
-    """The offers for these criteria: the fresh cache, else the source (and the cache updated), else the old cache."""
+    """The offers for these criteria, source by source: its fresh cache, else the source (and its cache
+    updated), else its old cache; merged, each offer once."""
     source = t.world.offers
     if source is None:
         return []
-    key = query.key()
-    cached = await t.uow.offer_searches.find(key, t.now)
-    raw = cached.offers if cached is not None and t.now - cached.fetched_at <= source.keep_for else []
-    if cached is None or not cached.fresh:
-        # Within its timeout, and outside the person's transaction (the turn is handled again with it);
-        # None: failed, logged and counted there.
-        found = await t.outside(f"offers:{key}", lambda: source.search(query))
-        if found is not None:
-            raw = [o.model_dump() for o in found]
-            await t.uow.offer_searches.store(key, raw, t.now, source.fresh_for)
-            await t.uow.offer_searches.purge(t.now - source.keep_for)
-    return parse_offers(raw)
+    kept, stale = await cached_searches(t.uow, source, query, t.now)
+    if stale:
+        # Within the timeout, and outside the person's transaction (the turn is handled again with it; the
+        # same stale sources are the same work). None for a source: failed, logged and counted there.
+        work = f"offers:{','.join(stale)}:{query.key('')}"
+        found = await t.outside(work, lambda: source.search(query, stale))
+        kept.update(await keep_found(t.uow, source, query, found, t.now))
+    return merged_offers(source, query, kept)
 
 
-def parse_offers(raw: list[object]) -> list[LiveOffer]:
+async def cached_searches(uow: UnitOfWork, source: OfferSearch, query: OfferQuery, now: dt.datetime
+                          ) -> tuple[dict[str, list[Any]], list[str]]:
+    """Each source's cached offers still kept (fresh or not), and the sources to search again (not fresh)."""
+    kept: dict[str, list[Any]] = {}
+    stale: list[str] = []
+    for name in source.sources_for(query):
+        cached = await uow.offer_searches.find(query.key(name), now)
+        if cached is not None and now - cached.fetched_at <= source.keep_for:
+            kept[name] = cached.offers
+        if cached is None or not cached.fresh:
+            stale.append(name)
+    return kept, stale
+
+
+async def keep_found(uow: UnitOfWork, source: OfferSearch, query: OfferQuery,
+                     found: Mapping[str, list[LiveOffer] | None], now: dt.datetime) -> dict[str, list[Any]]:
+    """Cache each source that answered, under its own key (a failed one keeps its last search); their offers."""
+    answered = {name: [o.model_dump() for o in offers] for name, offers in found.items() if offers is not None}
+    for name, raw in answered.items():
+        await uow.offer_searches.store(query.key(name), raw, now, source.fresh_for)
+    if answered:
+        await uow.offer_searches.purge(now - source.keep_for)
+    return answered
+
+
+def merged_offers(source: OfferSearch, query: OfferQuery, kept: Mapping[str, list[Any]]) -> list[LiveOffer]:
+    """The sources' offers in their order (France Travail's first), each offer once."""
+    return source.merged([parse_offers(kept.get(name, [])) for name in source.sources_for(query)])
+
+
+def parse_offers(raw: list[Any]) -> list[LiveOffer]:
     """The offers of a cached search (a row written by an older version is skipped, not fatal)."""
     offers = []
     for item in raw:

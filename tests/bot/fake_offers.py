@@ -16,8 +16,9 @@
   ``identifier.partner_label`` "France Travail" and ``partner_job_id`` = France Travail's id.
 
 Every call is recorded (``calls``); ``mode`` makes the next answers fail: "down" (500), "slow" (waits
-``delay`` seconds), "429", "malformed" (not JSON), "shape" (JSON without the expected list); ``failing``
-("france_travail" or "la_bonne_alternance") limits that to one API (None: both).
+``delay`` seconds), "429", "malformed" (not JSON), "shape" (JSON without the expected list), "401" (a
+revoked La bonne alternance token; France Travail's credentials revoked: its token endpoint refuses them
+too); ``failing`` ("france_travail" or "la_bonne_alternance") limits that to one API (None: both).
 """
 
 from __future__ import annotations
@@ -157,6 +158,9 @@ class FakeOffersApi:
                 elif fake.mode == "shape":
                     self._send(200, {"unexpected": True})
                     return True
+                elif fake.mode == "401":
+                    self._send(401, {"message": "unauthorized"})
+                    return True
                 return False
 
             def do_POST(self) -> None:
@@ -169,7 +173,8 @@ class FakeOffersApi:
                       and form.get("grant_type") == "client_credentials" and form.get("client_id") == CLIENT_ID
                       and form.get("client_secret") == CLIENT_SECRET
                       and set(form.get("scope", "").split()) == {"api_offresdemploiv2", "o2dsoffre"})
-                if not ok:
+                revoked = fake.mode == "401" and fake.failing in (None, "france_travail")
+                if not ok or revoked:
                     self._send(401, {"error": "invalid_client"})
                     return
                 self._send(200, {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 1499,

@@ -13,16 +13,17 @@ import httpx
 import pytest
 
 from bot.config import load_settings
-from bot.live_offers import LiveOffers, live_offers_from
+from bot.live_offers import LiveOffers, live_offers_from, merged
 from bot.metrics import OFFERS_SOURCE_FAILED
-from bot.offers_http import FranceTravail, LaBonneAlternance, city_of, parse_france_travail
-from flows.data.live_offers import OfferQuery
+from bot.offers_http import FranceTravail, LaBonneAlternance, city_of, parse_france_travail, parse_la_bonne_alternance
+from flows.data.live_offers import LiveOffer, OfferQuery
 from flows.suggestions.live import fits
 from tests.bot.fake_offers import CLIENT_ID, CLIENT_SECRET, LBA_TOKEN, FakeOffersApi, ft_offer, lba_job
 
 GENNEVILLIERS = OfferQuery(insee="92036", romes=("N1103", "N1105"), radius_km=10, alternance=False)
 WITH_COORDINATES = OfferQuery(insee="92036", romes=("N1103",), radius_km=10, alternance=True,
                               latitude=48.933, longitude=2.293)
+BOTH = ("france_travail", "la_bonne_alternance")
 
 
 @pytest.fixture
@@ -46,6 +47,13 @@ def sources(fake: FakeOffersApi, client: httpx.AsyncClient, *, pages: int = 1,
 def live(fake: FakeOffersApi, client: httpx.AsyncClient, *, timeout: float = 1.0, pause: float = 60) -> LiveOffers:
     return LiveOffers(sources(fake, client), timeout_seconds=timeout, radius_km=10,
                       fresh_for=dt.timedelta(hours=24), keep_for=dt.timedelta(days=7), pause_seconds=pause)
+
+
+async def everything(offers: LiveOffers, query: OfferQuery) -> list[LiveOffer]:
+    """Every source that applies, merged, as the conversation does with a cold cache; each must answer."""
+    found = await offers.search(query, offers.sources_for(query))
+    assert all(f is not None for f in found.values()), found
+    return offers.merged([f or [] for f in found.values()])
 
 
 async def test_france_travail_is_asked_as_documented(fake: FakeOffersApi) -> None:
@@ -95,8 +103,7 @@ async def test_la_bonne_alternance_offers_are_merged_without_france_travail_twic
     fake.lba_jobs = [lba_job("lba-1", "Apprenti magasinier"),
                      lba_job("ft-201APPR", "Apprenti préparateur", partner="France Travail", partner_id="201APPR")]
     async with httpx.AsyncClient() as client:
-        found = await live(fake, client).search(WITH_COORDINATES)
-    assert found is not None
+        found = await everything(live(fake, client), WITH_COORDINATES)
     assert sorted((o.source, o.id) for o in found) == [("france_travail", "201APPR"), ("la_bonne_alternance", "lba-1")]
     lba_call = fake.searches("/job/v1/search")[0]
     assert lba_call == {"latitude": "48.933", "longitude": "2.293", "radius": "10", "romes": "N1103"}
@@ -107,8 +114,10 @@ async def test_la_bonne_alternance_offers_are_merged_without_france_travail_twic
 
 async def test_la_bonne_alternance_is_not_asked_without_coordinates_or_for_a_job(fake: FakeOffersApi) -> None:
     async with httpx.AsyncClient() as client:
-        await live(fake, client).search(GENNEVILLIERS)
-        await live(fake, client).search(OfferQuery(insee="92036", romes=("N1103",), radius_km=10, alternance=True))
+        no_coordinates = OfferQuery(insee="92036", romes=("N1103",), radius_km=10, alternance=True)
+        for query in (GENNEVILLIERS, no_coordinates):
+            assert live(fake, client).sources_for(query) == ("france_travail",)
+            assert list(await live(fake, client).search(query, BOTH)) == ["france_travail"]  # even when named
     assert fake.searches("/job/v1/search") == []
 
 
@@ -130,7 +139,7 @@ async def test_a_failing_source_answers_none_in_time_logged_once_and_counted(
         with caplog.at_level(logging.WARNING, logger="bot.live_offers"):
             for _ in range(3):
                 started = time.monotonic()
-                assert await offers.search(GENNEVILLIERS) is None
+                assert await offers.search(GENNEVILLIERS, BOTH) == {"france_travail": None}
                 assert time.monotonic() - started < 0.5 + 0.25  # never longer than the timeout
     assert failures("france_travail", cause) == before + 3
     assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1  # once, not once per message
@@ -142,14 +151,14 @@ async def test_a_failed_source_is_left_alone_for_a_pause_then_tried_again(
     fake.mode = "down"
     async with httpx.AsyncClient() as client:
         offers = live(fake, client, pause=0.3)
-        assert await offers.search(GENNEVILLIERS) is None
+        assert await offers.search(GENNEVILLIERS, BOTH) == {"france_travail": None}
         searched = len(fake.searches())
-        assert await offers.search(GENNEVILLIERS) is None
+        assert await offers.search(GENNEVILLIERS, BOTH) == {"france_travail": None}
         assert len(fake.searches()) == searched  # paused: no call at all
         fake.mode = None
         time.sleep(0.35)
         with caplog.at_level(logging.INFO, logger="bot.live_offers"):
-            found = await offers.search(GENNEVILLIERS)
+            found = (await offers.search(GENNEVILLIERS, BOTH))["france_travail"]
     assert found is not None and len(found) == 2
     assert any("answers again" in r.getMessage() for r in caplog.records)
 
@@ -171,7 +180,7 @@ async def test_the_local_rate_limit_fails_rather_than_wait_past_the_deadline(fak
         offers = LiveOffers([ft], timeout_seconds=0.3, radius_km=10, fresh_for=dt.timedelta(hours=1),
                             keep_for=dt.timedelta(days=1), pause_seconds=0)
         started = time.monotonic()
-        assert await offers.search(GENNEVILLIERS) is None
+        assert await offers.search(GENNEVILLIERS, BOTH) == {"france_travail": None}
         assert time.monotonic() - started < 0.3
 
 
@@ -290,8 +299,8 @@ async def test_the_same_offer_from_both_sources_is_shown_once(
     fake.lba_jobs = [lba_job("lba-9", lba_title, employer=lba_employer, address=lba_address),
                      lba_job("ft-201APPR", ft_title, partner="France Travail", partner_id="201APPR")]
     async with httpx.AsyncClient() as client:
-        found = await live(fake, client).search(WITH_COORDINATES)
-    assert found is not None and len(found) == count
+        found = await everything(live(fake, client), WITH_COORDINATES)
+    assert len(found) == count
     assert found[0].source == "france_travail" and found[0].id == "201APPR"  # France Travail's copy first
 
 
@@ -309,7 +318,7 @@ async def test_la_bonne_alternance_failing_answers_none_logged_once_and_counted(
         offers = lba_only(fake, client, timeout=0.5)
         with caplog.at_level(logging.WARNING, logger="bot.live_offers"):
             for _ in range(3):
-                assert await offers.search(WITH_COORDINATES) is None
+                assert await offers.search(WITH_COORDINATES, BOTH) == {"la_bonne_alternance": None}
     assert failures("la_bonne_alternance", cause) == before + 3
     assert len([r for r in caplog.records if "la_bonne_alternance failed" in r.getMessage()]) == 1
 
@@ -318,11 +327,51 @@ async def test_a_paused_la_bonne_alternance_does_not_take_the_job_seekers_offers
     fake.mode, fake.failing = "down", "la_bonne_alternance"
     async with httpx.AsyncClient() as client:
         offers = live(fake, client, pause=60)
-        assert await offers.search(WITH_COORDINATES) is None  # an apprenticeship: La bonne alternance failed
-        found = await offers.search(dataclasses.replace(GENNEVILLIERS, latitude=48.9, longitude=2.29))
+        failed = await offers.search(WITH_COORDINATES, BOTH)  # an apprenticeship: La bonne alternance failed
+        assert failed["la_bonne_alternance"] is None and failed["france_travail"] == []
+        found = await offers.search(dataclasses.replace(GENNEVILLIERS, latitude=48.9, longitude=2.29), BOTH)
     # Someone looking for a job: La bonne alternance is not asked, its pause is not theirs.
-    assert found is not None and [o.id for o in found] == ["201ABCD", "201ABCE"]
+    assert list(found) == ["france_travail"] and [o.id for o in found["france_travail"] or []] == ["201ABCD", "201ABCE"]
     assert len(fake.searches("/job/v1/search")) == 1
+
+
+@pytest.mark.parametrize(("failing", "mode"), [
+    ("la_bonne_alternance", "down"), ("la_bonne_alternance", "429"), ("la_bonne_alternance", "malformed"),
+    ("la_bonne_alternance", "401"), ("france_travail", "down"), ("france_travail", "429"),
+    ("france_travail", "malformed"), ("france_travail", "401"),
+])
+async def test_one_source_failing_or_paused_leaves_the_others_offers(fake: FakeOffersApi, failing: str,
+                                                                   mode: str) -> None:
+    fake.ft_offers.append(ft_offer("201APPR", "Apprenti préparateur", alternance=True))
+    fake.lba_jobs = [lba_job("lba-1", "Apprenti magasinier")]
+    fake.mode, fake.failing = mode, failing
+    healthy = next(name for name in BOTH if name != failing)
+    async with httpx.AsyncClient() as client:
+        offers = live(fake, client, pause=60)
+        failed = await offers.search(WITH_COORDINATES, BOTH)
+        paused = await offers.search(WITH_COORDINATES, BOTH)  # the failing one is paused: not asked at all
+    assert failed[failing] is None and paused[failing] is None
+    assert [o.id for o in failed[healthy] or []] == [o.id for o in paused[healthy] or []] == (
+        ["201APPR"] if healthy == "france_travail" else ["lba-1"])
+    assert len(fake.searches("/offres/search" if healthy == "france_travail" else "/job/v1/search")) == 2
+    assert len(fake.searches("/job/v1/search" if healthy == "france_travail" else "/offres/search")) <= 1
+
+
+def test_each_source_is_cached_under_its_own_key() -> None:
+    keys = {GENNEVILLIERS.key(name) for name in BOTH} | {WITH_COORDINATES.key(name) for name in BOTH}
+    assert len(keys) == 4 and all(len(k) <= 40 for k in keys)  # offer_searches.key is a String(40)
+
+
+def test_la_bonne_alternance_alone_shows_a_relayed_france_travail_offer_once() -> None:
+    # France Travail failing: La bonne alternance's list carries France Travail's offer (relayed, under its id)
+    # and its own copy of it; the same offer from two sources, even in one list.
+    relayed = parse_la_bonne_alternance(lba_job("ft-1", "Apprenti préparateur (H/F)", partner="France Travail",
+                                                partner_id="201APPR", employer="Entrepôt du Port"))
+    own = parse_la_bonne_alternance(lba_job("lba-7", "Apprenti préparateur", employer="ENTREPOT DU PORT"))
+    other = parse_la_bonne_alternance(lba_job("lba-8", "Apprenti magasinier"))
+    assert relayed is not None and own is not None and other is not None
+    assert [(o.source, o.id) for o in merged([[], [relayed, own, other]])] == [
+        ("france_travail", "201APPR"), ("la_bonne_alternance", "lba-8")]
 
 
 def test_the_token_alone_turns_la_bonne_alternance_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,12 +2,14 @@
 Gennevilliers looking for logistics work sees two real offers with their reasons; the same criteria are
 searched once a day, waiting outside the person's transaction; a source that fails leaves the last search
 kept, or the catalogue as without one. With La bonne alternance on too (both_sources): an apprenticeship
-seeker gets both sources' offers, each once; a job seeker is not searched there."""
+seeker gets both sources' offers, each once; a job seeker is not searched there; one source failing leaves
+the other's fresh offers, next to its own last search kept."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Collection
 
 import pytest
 
@@ -18,7 +20,7 @@ from flows.data.live_offers import LiveOffer, OfferQuery
 from flows.data.rome import load_rome
 from flows.engine.events import Reply
 from storage import Database
-from tests.bot.fake_offers import FakeOffersApi
+from tests.bot.fake_offers import FakeOffersApi, ft_offer, lba_job
 from tests.kit import ROOT, Chat, Harness, make_harness
 
 ROME = load_rome(ROOT / "data/rome")
@@ -98,9 +100,9 @@ class Watching(LiveOffers):
         self.db = db
         self.in_use: list[int] = []
 
-    async def search(self, query: OfferQuery) -> list[LiveOffer] | None:
+    async def search(self, query: OfferQuery, sources: Collection[str]) -> dict[str, list[LiveOffer] | None]:
         self.in_use.append(self.db.connections_in_use())
-        return await super().search(query)
+        return await super().search(query, sources)
 
 
 @pytest.mark.parametrize("mode", [None, "down"])
@@ -229,24 +231,90 @@ async def test_a_job_seeker_is_not_searched_on_la_bonne_alternance(
     assert offers_api.searches("/job/v1/search") == []
 
 
-@pytest.mark.parametrize("mode", ["down", "slow", "429", "malformed", "shape"])
-async def test_la_bonne_alternance_failing_gives_the_last_search_or_the_catalogue(
+async def all_offers(chat: Chat, page: list[Reply]) -> list[str]:
+    """The first line of every offer on this page and the next ones ("Autre chose"), in order: only the two
+    nearest offers lead, the others follow the catalogue's paths."""
+    shown = [c.splitlines()[0] for c in cards(page) if c.startswith("💡 Offre")]
+    for _ in range(40):
+        if not any(b.label == "Autre chose" for r in page for row in r.buttons for b in row):
+            break
+        page = await chat.press("Autre chose")
+        shown += [c.splitlines()[0] for c in cards(page) if c.startswith("💡 Offre")]
+    else:
+        raise AssertionError("still more ideas after 40 pages")
+    return shown
+
+
+def link_of(replies: list[Reply], title: str) -> str:
+    card = next(c for c in cards(replies) if c.startswith(f"💡 Offre en alternance : {title}\n"))
+    return card.splitlines()[-1]
+
+
+APPRENTI_FT = "💡 Offre en alternance : Apprenti préparateur de commandes (H/F)"
+FT_LINK = "🔗 Pour postuler : https://candidat.francetravail.fr/offres/recherche/detail/201APPR"
+
+
+# Why these counts: each source is cached on its own, so the healthy one is searched once a day whatever the
+# other does; the failing one is asked again at each message here (the fixture's pause_seconds is 0).
+@pytest.mark.parametrize("mode", ["down", "429", "malformed", "401", "slow"])
+async def test_la_bonne_alternance_failing_still_shows_france_travails_fresh_offers(
     db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers, mode: str
 ) -> None:
     offers_api.mode, offers_api.failing, offers_api.delay = mode, "la_bonne_alternance", 3.0
+    chat = with_offers(db, both_sources).chat("ines")
+    await onboard(chat, situation="Je cherche une alternance")
+    shown = await chat.press("Montre-moi")
+    assert [c.splitlines()[0] for c in cards(shown) if c.startswith("💡 Offre")] == [APPRENTI_FT]
+    assert link_of(shown, "Apprenti préparateur de commandes (H/F)") == FT_LINK
+    await chat.command("idees")
+    assert (len(offers_api.searches()), len(offers_api.searches("/job/v1/search"))) == (1, 2)
+    offers_api.mode = None  # back: only La bonne alternance is searched again, and both are shown
+    back = await chat.command("idees")
+    assert [c.splitlines()[0] for c in cards(back) if c.startswith("💡 Offre")] == [
+        APPRENTI_FT, "💡 Offre en alternance : Apprenti magasinier"]
+    assert (len(offers_api.searches()), len(offers_api.searches("/job/v1/search"))) == (1, 3)
+
+
+@pytest.mark.parametrize("mode", ["down", "429", "malformed", "401"])
+async def test_france_travail_failing_still_shows_la_bonne_alternances_fresh_offers(
+    db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers, mode: str
+) -> None:
+    offers_api.mode, offers_api.failing = mode, "france_travail"
+    chat = with_offers(db, both_sources).chat("ines")
+    await onboard(chat, situation="Je cherche une alternance")
+    shown = await chat.press("Montre-moi")
+    # France Travail's apprenticeship relayed by La bonne alternance, once (not again as La bonne alternance's
+    # own copy, lba-7), and La bonne alternance's own offer.
+    assert [c.splitlines()[0] for c in cards(shown) if c.startswith("💡 Offre")] == [
+        APPRENTI_FT, "💡 Offre en alternance : Apprenti magasinier"]
+    assert link_of(shown, "Apprenti préparateur de commandes (H/F)").endswith("/emploi/ft-201APPR")
+    await chat.command("idees")
+    assert len(offers_api.searches("/job/v1/search")) == 1  # fresh: not asked again while France Travail fails
+
+
+@pytest.mark.parametrize("failing", ["la_bonne_alternance", "france_travail"])
+async def test_a_failing_source_gives_its_last_search_kept_with_the_others_fresh_offers(
+    db: Database, offers_api: FakeOffersApi, both_sources: LiveOffers, failing: str
+) -> None:
     harness = with_offers(db, both_sources)
     chat = harness.chat("ines")
     await onboard(chat, situation="Je cherche une alternance")
-    cold = cards(await chat.press("Montre-moi"))
-    plain = with_offers(db, None).chat("yanis")
-    await onboard(plain, situation="Je cherche une alternance")
-    assert cold == cards(await plain.press("Montre-moi"))  # cold cache: the catalogue, as without a source
-    offers_api.mode = None
-    assert cards(await chat.command("idees"))[0].startswith("💡 Offre en alternance : Apprenti")  # back: searched
+    await chat.press("Montre-moi")  # both searched and kept
     harness.clock.advance(days=2)  # no longer fresh, still kept
-    offers_api.mode = mode
-    warm = cards(await chat.command("idees"))
-    assert [c.splitlines()[0] for c in warm if c.startswith("💡 Offre")] == [
-        "💡 Offre en alternance : Apprenti préparateur de commandes (H/F)",
-        "💡 Offre en alternance : Apprenti magasinier"]
-    assert len(offers_api.searches("/job/v1/search")) == 3  # it did try each time
+    if failing == "la_bonne_alternance":  # a new apprenticeship on France Travail, the healthy one
+        offers_api.ft_offers.append(ft_offer("201NEW9", "Apprenti cariste", rome="N1101", employer="Entrepôt Nord",
+                                             alternance=True, contract_label="Apprentissage - 12 Mois"))
+    else:  # a new one on La bonne alternance, which no longer relays France Travail's (kept by France Travail)
+        offers_api.lba_jobs = [*(j for j in offers_api.lba_jobs if j["identifier"]["id"] != "ft-201APPR"),
+                               lba_job("lba-9", "Apprenti cariste", employer="Entrepôt Nord")]
+    offers_api.mode, offers_api.failing = "401", failing
+    healthy_path = "/offres/search" if failing == "la_bonne_alternance" else "/job/v1/search"
+    searched = len(offers_api.searches(healthy_path))
+    page = await chat.command("idees")
+    # The failing source's kept offers (La bonne alternance's magasinier, or France Travail's préparateur with
+    # its own link) with the other's fresh ones (the cariste), each offer once (lba-7 and France Travail's
+    # relayed copy are the préparateur again).
+    assert link_of(page, "Apprenti préparateur de commandes (H/F)") == FT_LINK
+    assert sorted(await all_offers(chat, page)) == [
+        "💡 Offre en alternance : Apprenti cariste", "💡 Offre en alternance : Apprenti magasinier", APPRENTI_FT]
+    assert len(offers_api.searches(healthy_path)) == searched + 1  # once, whatever the pages and the other does

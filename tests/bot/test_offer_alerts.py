@@ -133,6 +133,27 @@ async def test_with_both_sources_a_new_apprenticeship_arrives_once(db: Database,
     assert len(offers_api.searches("/job/v1/search")) == 2  # the ideas (day 0), the job (day 1)
 
 
+async def test_with_la_bonne_alternance_failing_a_new_france_travail_offer_still_arrives(
+    db: Database, offers_api: FakeOffersApi, both_sources: object
+) -> None:
+    harness = with_offers(db, both_sources)  # type: ignore[arg-type]
+    chat = harness.chat("sami")
+    await onboard(chat, situation="Je cherche une alternance")
+    await chat.press("Montre-moi")
+    await chat.press("Préviens-moi")
+    offers_api.ft_offers.append(ft_offer("201NEW9", "Apprenti cariste", rome="N1101", employer="Entrepôt Nord",
+                                         contract_label="Apprentissage - 12 Mois", alternance=True))
+    offers_api.mode, offers_api.failing = "401", "la_bonne_alternance"  # its token revoked
+    harness.clock.advance(hours=25)
+    assert await run_offer_alerts(harness.db, harness.world) == 1
+    [nudge] = await delivered(harness)
+    assert nudge.text.splitlines()[1] == "💼 Apprenti cariste · Entrepôt Nord · Gennevilliers · Apprentissage - 12 Mois"
+    # Both tried on day 1; France Travail's fresh answer is cached on its own: not asked again by the ideas.
+    assert (len(offers_api.searches()), len(offers_api.searches("/job/v1/search"))) == (2, 2)
+    await chat.command("idees")
+    assert len(offers_api.searches()) == 2
+
+
 async def test_the_outcome_question_goes_before_an_alert_in_the_weekly_cap(db: Database, offers_api: FakeOffersApi,
                                                                           offers_source: object) -> None:
     harness, _ = await subscribed(db, offers_source)
