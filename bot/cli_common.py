@@ -49,12 +49,17 @@ async def open_world(cfg: AppConfig) -> tuple[Database, World]:
     hooks, planning nudges)."""
     from bot.keys import button_key, configured_keys
     from bot.runtime import load_world_data  # also registers every capability's steps and hooks
+    from flows.data.structures import StructureDirectory
     from flows.engine.buttons import ButtonSigner
     from flows.rules.clock import SystemClock
 
     db = await open_database(cfg)
-    world = World(settings=cfg.conversation(), territory=load_world_data(cfg), clock=SystemClock(),
-                  signer=ButtonSigner(button_key(configured_keys(cfg))), nlu=_NoUnderstanding())
+    territory = load_world_data(cfg)
+    world = World(settings=cfg.conversation(), territory=territory, clock=SystemClock(),
+                  signer=ButtonSigner(button_key(configured_keys(cfg))), nlu=_NoUnderstanding(),
+                  structures=StructureDirectory(territory))
+    async with db.transaction() as uow:
+        await world.refresh(uow)  # the database's structures, as the bot's
     return db, world
 
 

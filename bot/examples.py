@@ -6,6 +6,10 @@ e-mail domain (``rue de l'Exemple``, ``contact@….exemple.fr``), "à remplacer"
 ``01 00 00 …``. Both are looked for, so an entry whose flag was removed but whose phone number was not
 replaced is still found. ``tremplin check`` lists them; ``tremplin run`` refuses to start on them unless
 ``--allow-examples`` is given (bot/startup.py).
+
+The structures are the database's once imported (flows/data/structures.py): then their rows are looked at,
+as the operator edited them on the desk, instead of data/missions_locales.yml (read before the first import
+only, since that is what the first start imports).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import yaml
 
 from bot.config import AppConfig
+from storage import Database
 
 # "par exemple" is ordinary French: a description may say it. Everything else with "exemple" is a mark.
 MARKS = re.compile(
@@ -45,8 +50,13 @@ def is_example_text(value: str) -> bool:
     return MARKS.search(value) is not None
 
 
-def find_examples(cfg: AppConfig) -> list[Example]:
-    """Every example left in the settings young people read and in the data files, in that order."""
+DATABASE_STRUCTURES = "the database's structures (desk: Structures)"
+
+
+def find_examples(cfg: AppConfig, structures: list[dict[str, Any]] | None = None) -> list[Example]:
+    """Every example left in the settings young people read and in the data files, in that order.
+
+    ``structures``: the database's (``database_structures``), looked at instead of the structures' data file."""
     found: list[Example] = []
     for name in VISIBLE_SETTINGS:
         value: Any = cfg.settings
@@ -55,7 +65,11 @@ def find_examples(cfg: AppConfig) -> list[Example]:
         if isinstance(value, str) and is_example_text(value):
             found.append(Example(_setting_source(cfg, name), f"{name}: {value!r}"))
     data = cfg.settings.data
+    if structures is not None:
+        found.extend(Example(DATABASE_STRUCTURES, what) for what in _examples_in({"structures": structures}))
     for label in (data.missions_locales, data.opening_hours, data.catalogue, data.communes):
+        if structures is not None and label == data.missions_locales:
+            continue
         path = cfg.path(label)
         files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
         for file in files:
@@ -69,11 +83,43 @@ def _setting_source(cfg: AppConfig, name: str) -> str:
     return f"{path} (or TREMPLIN_{name.upper().replace('.', '__')})"
 
 
+async def database_structures(cfg: AppConfig) -> list[dict[str, Any]] | None:
+    """The database's structures as young people are given them (flag, texts, active lieux), once imported;
+    None before that, or when the database cannot be read yet (the start's own checks then say why)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cfg.database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return None  # no database yet: opening it would create the file
+    db = Database(cfg.database_url)
+    try:
+        async with db.transaction() as uow:
+            if not await uow.structures.structures_imported():
+                return None
+            lieux: dict[str, list[dict[str, Any]]] = {}
+            for lieu in await uow.structures.all_lieux():
+                if lieu.active:
+                    lieux.setdefault(lieu.structure_id, []).append(
+                        {"id": lieu.id, "name": lieu.name, "address": lieu.address, "access": lieu.access or ""})
+            return [{"id": s.id, "name": s.name, "phone": s.phone or "", "email": s.email or "",
+                     "opening_hours": s.opening_hours, "lieux": lieux.get(s.id, []),
+                     **({"example": True} if s.example else {})}
+                    for s in await uow.structures.structures(active_only=True)]
+    except Exception:  # not reachable, not migrated: prepare_start's database check reports it
+        return None
+    finally:
+        await db.dispose()
+
+
 def _examples_in_file(path: Path) -> list[str]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):  # `tremplin check` and the start report unreadable files themselves
         return []
+    return _examples_in(document)
+
+
+def _examples_in(document: Any) -> list[str]:
     flagged: list[str] = []
     marked: list[tuple[str, str]] = []
     for where, node in _walk(document, ""):

@@ -13,6 +13,7 @@ from flows.assistant import build_engine
 from flows.data.catalogue import load_catalogue
 from flows.data.opening_hours import seed_agenda
 from flows.data.rome import load_rome
+from flows.data.structures import StructureDirectory
 from flows.data.territory import Territory, load_territory
 from flows.engine.buttons import ButtonSigner
 from flows.engine.engine import Engine
@@ -41,7 +42,8 @@ class Assistant:
 
 
 def load_world_data(cfg: AppConfig) -> Territory:
-    """The territory files, validated (a problem raises DataFileError naming file, entry and field)."""
+    """The territory files, validated (a problem raises DataFileError naming file, entry and field): the communes,
+    and the structures imported for the first set-up (the conversation reads the database's: ``open_world``)."""
     data = cfg.settings.data
     return load_territory(cfg.path(data.communes), cfg.path(data.missions_locales))
 
@@ -83,14 +85,18 @@ async def open_assistant(cfg: AppConfig, *, clock: Clock | None = None, migrate:
         email_handoffs=cfg.secrets.smtp_url is not None,  # bot/telegram_app.py runs the e-mail sender then
         rome=rome,
         offers=live_offers_from(cfg),  # None without credentials: the ideas come from the catalogue alone
+        structures=StructureDirectory(territory),
     )
     db = await open_database(cfg, territory)
+    async with db.transaction() as uow:
+        await world.refresh(uow)  # from the first turn on, the database's structures
     return Assistant(cfg=cfg, db=db, world=world, engine=build_engine(db, world))
 
 
 async def open_database(cfg: AppConfig, territory: Territory) -> Database:
-    """The database with the structures and lieux of the data files, and the example agendas seeded
-    when it has none (idempotent). The schema must be up to date."""
+    """The database with the structures of the data files imported while it has none ever imported, and the
+    example agendas seeded when it has none (idempotent: an operator's edits stay). The schema must be up to
+    date."""
     db = Database(cfg.database_url, echo=cfg.settings.database.echo)
     async with db.transaction() as uow:
         await seed_agenda(uow, territory, cfg.path(cfg.settings.data.opening_hours), cfg.settings.tz)

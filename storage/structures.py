@@ -9,9 +9,12 @@
   RRULE with an end date (``last_day`` is that end, kept as a column for queries);
 - ``absences``: an agent away, or a whole structure closed.
 
-Structures and lieux mirror ``data/missions_locales.yml`` (synced at every start); motifs, agents, plages and
-absences come from ``data/opening_hours.yml``, ``tremplin slots import`` or the desk (absences). Rows carry a
-``ref`` so that importing the same file twice changes nothing.
+Structures, their lieux and the communes each one serves (``structure_communes``, storage/places.py): the operator
+edits them on the desk (web/structures.py); ``data/missions_locales.yml`` and the ``structure`` of
+``data/communes.yml`` are only imported for the first set-up (at start, while no structure was ever imported)
+or by ``tremplin structures import`` (flows/data/structures.py). Motifs, agents, plages and absences come from
+``data/opening_hours.yml``, ``tremplin slots import`` or the desk (absences). Rows carry a ``ref`` (a
+structure's or a lieu's ``id``) so that importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -44,42 +47,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UtcDateTime, utcnow
 
+# Structures and lieux are defined with their queries (storage/places.py) and imported from here as before.
+from storage.places import REFERENCE, Lieu, PlacesQueries, Structure, StructureCommune  # noqa: F401
+
 # These tables say nothing about a young person (storage/erasure.py asks every table to say so).
-REFERENCE = {"personal": False, "why": "the structures' own agenda data, from the operator's files"}
 STAFF = {"personal": False, "why": "advisors' work contact and agenda, managed by the operator; no young person"}
 
 # Where a motif takes place (RDV-Service-Public's ``location_type``).
 PUBLIC_OFFICE, PHONE, VISIO = "public_office", "phone", "visio"
 LOCATION_TYPES = (PUBLIC_OFFICE, PHONE, VISIO)
-
-
-class Structure(Base):
-    """A mission locale."""
-
-    __tablename__ = "structures"
-    __table_args__ = ({"info": REFERENCE},)
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
-    example: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Lieu(Base):
-    """A place where a structure receives people."""
-
-    __tablename__ = "lieux"
-    __table_args__ = ({"info": REFERENCE},)
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    structure_id: Mapped[str] = mapped_column(ForeignKey("structures.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str] = mapped_column(String(300))
-    commune: Mapped[str] = mapped_column(String(8))  # INSEE code
-    access: Mapped[str] = mapped_column(Text, default="")
-    # A lieu no longer in the data file is kept (appointments point to it) but offers nothing.
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Motif(Base):
@@ -190,58 +166,12 @@ class AgentConflict(ValueError):
 _AGENT_ID_BY_TELEGRAM_ID = select(Agent.__table__.c.id).where(Agent.__table__.c.telegram_id == bindparam("telegram_id"))
 
 
-class StructuresRepository:
-    """Every statement about structures, lieux, motifs, agents, plages d'ouverture and absences."""
+class StructuresRepository(PlacesQueries):
+    """Every statement about structures, lieux, motifs, agents, plages d'ouverture and absences (the first three:
+    storage/places.py)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    # --- Structures and lieux (mirrors of data/missions_locales.yml) ----------------------------
-
-    async def upsert_structure(self, structure_id: str, *, name: str, phone: str | None, email: str | None,
-                               example: bool) -> Structure:
-        """Create or update a structure from the data file."""
-        row = await self.session.get(Structure, structure_id)
-        if row is None:
-            row = Structure(id=structure_id)
-            self.session.add(row)
-        row.name, row.phone, row.email, row.example = name, phone, email, example
-        await self.session.flush()
-        return row
-
-    async def upsert_lieu(self, lieu_id: str, *, structure_id: str, name: str, address: str, commune: str,
-                          access: str) -> Lieu:
-        """Create or update a lieu from the data file (and make it active again)."""
-        row = await self.session.get(Lieu, lieu_id)
-        if row is None:
-            row = Lieu(id=lieu_id)
-            self.session.add(row)
-        row.structure_id, row.name, row.address, row.commune, row.access = structure_id, name, address, commune, access
-        row.active = True
-        await self.session.flush()
-        return row
-
-    async def deactivate_lieux_except(self, keep: Iterable[str]) -> None:
-        """Lieux gone from the data file stop offering slots; their past appointments keep pointing to them."""
-        for lieu in await self.session.scalars(select(Lieu).where(Lieu.id.not_in(list(keep)))):
-            lieu.active = False
-        await self.session.flush()
-
-    async def structure(self, structure_id: str) -> Structure | None:
-        return await self.session.get(Structure, structure_id)
-
-    async def structures(self) -> list[Structure]:
-        return list(await self.session.scalars(select(Structure).order_by(Structure.id)))
-
-    async def lieu(self, lieu_id: str) -> Lieu | None:
-        return await self.session.get(Lieu, lieu_id)
-
-    async def lieux(self, structure_id: str | None = None) -> list[Lieu]:
-        """Active lieux, of one structure or all, in a stable order."""
-        query = select(Lieu).where(Lieu.active.is_(True))
-        if structure_id is not None:
-            query = query.where(Lieu.structure_id == structure_id)
-        return list(await self.session.scalars(query.order_by(Lieu.structure_id, Lieu.id)))
 
     # --- Motifs ------------------------------------------------------------------------------
 
@@ -342,7 +272,7 @@ class StructuresRepository:
         )
 
     async def lock_for_sync(self) -> None:
-        """One process at a time mirrors the data files (two processes starting together on PostgreSQL)."""
+        """One process at a time imports the data files (two processes starting together on PostgreSQL)."""
         if self.session.bind.dialect.name == "postgresql":
             await self.session.execute(text("SELECT pg_advisory_xact_lock(3, 1)"))
 

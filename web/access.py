@@ -102,7 +102,11 @@ def page(*roles: str) -> Callable[[Handler], Callable[[Request], Awaitable[Respo
                     raise HTTPException(403, "Le formulaire a expiré. Rechargez la page.")
                 request.state.viewer = agent
                 request.state.planned = []
+                request.state.structures_changed = False
+                await state.world.refresh(uow)  # the operator's structures, as the conversation reads them
                 response = await handler(Visit(request, uow, agent, state.world, now, token))
+            if request.state.structures_changed and state.world.structures is not None:
+                state.world.structures.expire()  # committed: this process reads them again at once
             # Committed: what the action wrote to young people (a reply, a notice) is sent now, by this process
             # when it can send on their channel, else by the bot's next tick.
             if request.state.planned and state.deliver is not None:

@@ -88,7 +88,7 @@ def marks_for(visit: Visit, appointment: Appointment) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Said:
-    """One answer to "Tu en es où aujourd'hui ?": what, when, by whom."""
+    """One answer about where the person is now (flows/outcomes/): what, when, by whom."""
 
     words: str
     at: dt.datetime

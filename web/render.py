@@ -25,9 +25,10 @@ TEMPLATES = Jinja2Templates(env=jinja2.Environment(
 MENUS = {
     ADVISOR: [("/demandes", "Demandes"), ("/agenda", "Agenda")],
     MANAGER: [("/demandes", "Demandes"), ("/agenda", "Agenda"), ("/disponibilites", "Disponibilités"),
-              ("/equipe", "Équipe"), ("/acces", "Consultations des fiches")],
-    DEPARTEMENT: [("/statistiques", "Statistiques"), ("/offres", "Offres des employeurs")],
-    OPERATOR: [("/equipe", "Comptes"), ("/statistiques", "Statistiques"), ("/offres", "Offres des employeurs")],
+              ("/equipe", "Équipe"), ("/acces", "Consultations des fiches"), ("/ma-structure", "Ma structure")],
+    DEPARTEMENT: [("/statistiques", "Statistiques"), ("/rapport", "Rapport"), ("/offres", "Offres des employeurs")],
+    OPERATOR: [("/equipe", "Comptes"), ("/structures", "Structures"), ("/statistiques", "Statistiques"),
+               ("/offres", "Offres des employeurs")],
 }
 
 

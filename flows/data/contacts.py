@@ -7,10 +7,10 @@ from flows.data.territory import MissionLocale, Territory
 
 def structure_card(structure: MissionLocale) -> str:
     """Name, phone and hours of one mission locale."""
-    lieu = structure.lieux[0]
+    address = f"📍 {structure.lieux[0].address}\n" if structure.lieux else ""  # the first lieu is the main one
     return (
         f"{structure.name}\n"
-        f"📍 {lieu.address}\n"
+        f"{address}"
         f"📞 {structure.phone}\n"
         f"🕘 Ouvert {structure.opening_hours}."
     )
@@ -19,8 +19,8 @@ def structure_card(structure: MissionLocale) -> str:
 def all_structures(territory: Territory) -> str:
     """One line per mission locale with the communes it serves, for someone whose commune is unknown."""
     lines = []
-    for structure in territory.structures:
-        served = [c.name for c in territory.communes if c.structure == structure.id]
+    for structure in territory.active_structures():
+        served = [c.name for c in territory.served_by(structure.id)]
         shown = ", ".join(served[:3]) + ("…" if len(served) > 3 else "")
         lines.append(f"• {structure.name} ({shown}) : {structure.phone}")
     return "\n".join(lines)

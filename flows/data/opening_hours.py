@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flows.data.datafile import DataFileError
+from flows.data.structures import seed_structures
 from flows.data.territory import Territory
 from flows.rules.settings import clock_time
 from flows.rules.slots import RRuleError, normalise_rrule
@@ -309,20 +310,6 @@ def _check_unique(agenda: AgendaFile) -> None:
 # --- Writing ------------------------------------------------------------------------------------
 
 
-async def sync_territory(uow: UnitOfWork, territory: Territory) -> None:
-    """Make the structures and lieux tables mirror data/missions_locales.yml (idempotent)."""
-    await uow.structures.lock_for_sync()
-    keep = []
-    for structure in territory.structures:
-        await uow.structures.upsert_structure(structure.id, name=structure.name, phone=structure.phone,
-                                              email=structure.email, example=structure.example)
-        for lieu in structure.lieux:
-            await uow.structures.upsert_lieu(lieu.id, structure_id=structure.id, name=lieu.name,
-                                             address=lieu.address, commune=lieu.commune, access=lieu.access)
-            keep.append(lieu.id)
-    await uow.structures.deactivate_lieux_except(keep)
-
-
 async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, prune: bool = False) -> ImportReport:
     """Write a validated file's entries (structures and lieux must already be synced).
 
@@ -339,7 +326,7 @@ async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, pr
         for position, structure_id in enumerate(targets):
             if structure_id not in structures:
                 raise DataFileError(f"{path}: line {line} (motif {motif.code}): structures.{position}: "
-                                    f"'{structure_id}' is not a structure of data/missions_locales.yml")
+                                    f"'{structure_id}' is not a structure (tremplin structures list)")
         for structure_id in targets:
             await uow.structures.upsert_motif(
                 structure_id, motif.code, name=motif.name, duration_minutes=motif.duration_minutes,
@@ -353,7 +340,7 @@ async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, pr
     for line, agent in agenda.agents:
         if agent.structure not in structures:
             raise DataFileError(f"{path}: line {line} (agent {agent.email}): structure: "
-                                f"'{agent.structure}' is not a structure of data/missions_locales.yml")
+                                f"'{agent.structure}' is not a structure (tremplin structures list)")
         await uow.structures.upsert_agent(structure_id=agent.structure, display_name=agent.name, email=agent.email)
         agents += 1
     with_plages: set[str] = set()
@@ -365,7 +352,7 @@ async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, pr
             raise DataFileError(f"{where}: agent: '{plage.agent}' is not a known agent (add it under agents)")
         lieu = await uow.structures.lieu(plage.lieu)
         if lieu is None or not lieu.active:
-            raise DataFileError(f"{where}: lieu: '{plage.lieu}' is not a lieu of data/missions_locales.yml")
+            raise DataFileError(f"{where}: lieu: '{plage.lieu}' is not a lieu in use (tremplin structures list)")
         if lieu.structure_id != found.structure_id:
             raise DataFileError(f"{where}: lieu: '{plage.lieu}' belongs to {lieu.structure_id}, "
                                 f"not to the agent's structure {found.structure_id}")
@@ -393,8 +380,8 @@ async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, pr
             with_absences.add(found.structure_id)
         else:
             if absence.structure not in structures:
-                raise DataFileError(f"{where}: structure: '{absence.structure}' is not a structure of "
-                                    "data/missions_locales.yml")
+                raise DataFileError(f"{where}: structure: '{absence.structure}' is not a structure "
+                                    "(tremplin structures list)")
             structure_id = absence.structure
             with_absences.add(absence.structure or "")
         starts_at, ends_at = absence.period(tz)
@@ -412,13 +399,15 @@ async def import_agenda(uow: UnitOfWork, agenda: AgendaFile, tz: ZoneInfo, *, pr
     return ImportReport(motifs, agents, plages, absences, *pruned)
 
 
-async def seed_agenda(uow: UnitOfWork, territory: Territory, path: Path, tz: ZoneInfo) -> ImportReport | None:
-    """At start: mirror the structures and lieux, and load the seed agenda if there is none yet.
+async def seed_agenda(uow: UnitOfWork, territory: Territory, path: Path, tz: ZoneInfo, *,
+                      now: dt.datetime | None = None) -> ImportReport | None:
+    """At start: the structures of the data files while none was ever imported (flows/data/structures.py), and
+    the seed agenda if there is none yet.
 
     Idempotent: once the database has agents or plages (seeded, imported, or added by the advisors'
-    commands), the seed file is never read again.
+    commands), the seed file is never read again; nor are the structures' files once imported.
     """
-    await sync_territory(uow, territory)
+    await seed_structures(uow, territory, now or dt.datetime.now(dt.UTC))
     if await uow.structures.count_agents() or await uow.structures.count_plages():
         return None
     if not path.exists():

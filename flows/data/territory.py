@@ -25,7 +25,9 @@ class Commune(BaseModel):
     population: int = Field(ge=0)
     territory: str
     territory_code: str
-    structure: str = Field(min_length=1)
+    # The mission locale serving it: the file's is imported once (flows/data/structures.py); the territory of
+    # the conversation carries the database's (None: no structure serves it now).
+    structure: str | None = Field(min_length=1)
     neighbours: list[str] = []
     to_verify: list[str] = []
     # The town hall's coordinates (WGS84): La bonne alternance searches by them; without them it is not asked.
@@ -38,11 +40,11 @@ class Lieu(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    name: str
-    address: str
+    id: str = Field(pattern=r"^[a-z0-9-]+$", max_length=64)
+    name: str = Field(min_length=2, max_length=200)
+    address: str = Field(min_length=5, max_length=300)
     commune: str = Field(pattern=r"^\d[\dAB]\d{3}$")
-    access: str = ""
+    access: str = Field("", max_length=1000)
 
 
 class MissionLocale(BaseModel):
@@ -50,19 +52,21 @@ class MissionLocale(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    name: str
+    id: str = Field(pattern=r"^[a-z0-9-]+$", max_length=64)
+    name: str = Field(min_length=2, max_length=200)
     example: bool = False
     to_verify: list[str] = []
-    phone: str
-    email: str
-    opening_hours: str
+    phone: str = Field(min_length=4, max_length=32)
+    email: str = Field(max_length=254)
+    opening_hours: str = Field(min_length=3, max_length=300)
     lieux: list[Lieu] = Field(min_length=1)
+    active: bool = True  # a deactivated structure serves nobody (its past appointments and requests stay)
 
     @field_validator("email")
     @classmethod
     def _looks_like_email(cls, value: str) -> str:
-        if "@" not in value:
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or " " in value:
             raise ValueError("expected an e-mail address")
         return value
 
@@ -78,7 +82,10 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Territory:
-    """Communes and missions locales, with the look-ups the conversation needs."""
+    """Communes and missions locales, with the look-ups the conversation needs.
+
+    Immutable: the conversation's is a snapshot of the database's structures (flows/data/structures.py), replaced
+    as a whole when it is read again."""
 
     communes: tuple[Commune, ...]
     structures: tuple[MissionLocale, ...]
@@ -108,9 +115,18 @@ class Territory:
         return next((s for s in self.structures if s.id == structure_id), None)
 
     def structure_for(self, insee: str | None) -> MissionLocale | None:
-        """The mission locale serving this commune."""
+        """The active mission locale serving this commune."""
         commune = self.commune(insee)
-        return self.structure(commune.structure) if commune else None
+        structure = self.structure(commune.structure) if commune else None
+        return structure if structure is not None and structure.active else None
+
+    def active_structures(self) -> list[MissionLocale]:
+        """The missions locales offered to young people."""
+        return [s for s in self.structures if s.active]
+
+    def served_by(self, structure_id: str) -> list[Commune]:
+        """The communes this structure serves."""
+        return [c for c in self.communes if c.structure == structure_id]
 
     def neighbours(self, insee: str) -> list[Commune]:
         """The communes next to this one."""

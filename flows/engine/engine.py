@@ -46,7 +46,7 @@ from flows.engine.script import (
     Step,
     options_payload,
 )
-from flows.engine.turn import OPTIONS_KEY, Turn, reply_payload
+from flows.engine.turn import OPTIONS_KEY, LeaveTransaction, Turn, reply_payload
 from flows.engine.world import World
 from nlu.result import ParseResult
 from nlu.safety import certain_danger, raises_alarm
@@ -64,6 +64,7 @@ GLOBAL_INTENTS = ("help", "talk_to_advisor", "stop_nudges", "delete_data")
 BACK_WORDS = {"retour", "revenir", "precedent", "question precedente", "en arriere"}
 SKIP_WORDS = {"passer", "je passe", "suivant", "passe", "skip"}
 MAX_TEXT = 1000  # what the NLU reads of a very long message
+MAX_LEAVES = 3  # works done outside the transaction for one event; a further one waits inside (no step needs more)
 # Words of a request: with them, a global intent (help, a person, stop, delete) is never taken for an answer.
 REQUEST_WORDS = re.compile(
     r"\b(?:parler|voir|appeler|joindre|contacter|rappeler|discuter|besoin|veux|voudrais|aide|aidez|stop|"
@@ -89,6 +90,22 @@ class Engine:
         parsed = None
         if event.kind == TEXT and event.text.strip() and not event.text.startswith("/"):
             parsed = await self.world.nlu.parse(event.text[:MAX_TEXT], now=now)
+        # A step that needs the network (a live offers search with a cold cache, Turn.outside) leaves the
+        # transaction: it is rolled back, the work is done with no transaction open (no connection held, no
+        # lock on the person, no other writer kept waiting on SQLite), and the event is handled again from
+        # the start with the work's result. Same clock, same understanding: the same answer as if it had
+        # waited inside.
+        done: dict[str, object] = {}
+        while True:
+            try:
+                return await self._handle_once(event, parsed, now, send_now, done,
+                                               may_leave=len(done) < MAX_LEAVES)
+            except LeaveTransaction as leave:
+                done[leave.key] = await leave.work()
+
+    async def _handle_once(self, event: Event, parsed: ParseResult | None, now: dt.datetime,
+                           send_now: Collection[str], done: dict[str, object], *, may_leave: bool) -> Outcome:
+        """One attempt at ``handle``, in one transaction; raises ``LeaveTransaction`` to do work outside it."""
         async with self.db.transaction() as uow:
             inbox_id = event.inbox_id
             # Whether the update was already handled (a redelivery, a replay after a crash, another process):
@@ -109,6 +126,7 @@ class Engine:
                 found.inbox_pending if found is not None else await uow.inbox.lock_pending(inbox_id)
             ):
                 return Outcome(handled_at=now)
+            await self.world.refresh(uow)  # the operator's structures, when this worker's copy is too old
             agent_id = found.agent_id if found is not None else None
             # Known and no agent of that id: no advisor, nothing more to read. Unknown: advisor_of looks.
             maybe_advisor = found is None or agent_id is not None
@@ -123,7 +141,8 @@ class Engine:
             uow.people.seen(person, now)
             pressed = self.world.signer.read(person.id, event.payload) if event.payload else None
             turn = Turn(event=event, person=person, conversation=conversation, uow=uow, world=self.world,
-                        parsed=parsed, now=now, pressed=pressed, paused=opened.paused)
+                        parsed=parsed, now=now, pressed=pressed, paused=opened.paused, done_outside=done,
+                        may_leave=may_leave)
             outcome = Outcome()
             await self._dispatch(turn, outcome)
             person_id = None if turn.erased else person.id

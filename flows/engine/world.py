@@ -8,11 +8,13 @@ from typing import Any, Protocol
 from flows.data.catalogue import Catalogue
 from flows.data.live_offers import OfferSearch
 from flows.data.rome import Rome
+from flows.data.structures import StructureDirectory
 from flows.data.territory import Territory
 from flows.engine.buttons import ButtonSigner
 from flows.rules.clock import Clock
 from flows.rules.settings import ConversationSettings
 from nlu.result import ParseResult
+from storage import UnitOfWork
 
 
 class Understanding(Protocol):
@@ -36,3 +38,16 @@ class World:
     email_handoffs: bool = False
     rome: Rome | None = None  # ROME 4.0 codes and the sectors' codes (flows.data.rome)
     offers: OfferSearch | None = None  # live offers (bot/live_offers.py); None: no credentials, catalogue only
+    # The database's structures (flows/data/structures.py): ``refresh`` puts them in ``territory``. None: the
+    # territory given is used as it is (a replay of dialogues, tests that need no database of structures).
+    structures: StructureDirectory | None = None
+
+    async def refresh(self, uow: UnitOfWork) -> None:
+        """Before a turn: the territory read again from the database when the last read is too old.
+
+        ``territory`` is the one field that changes, and only as a whole: each snapshot is immutable, so a turn
+        running meanwhile reads either the old one or the new one, never a mixture."""
+        if self.structures is not None:
+            fresh = await self.structures.current(uow)
+            if fresh is not self.territory:
+                object.__setattr__(self, "territory", fresh)

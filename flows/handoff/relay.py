@@ -74,6 +74,7 @@ def relay_to_young(t: Turn, handoff: Handoff, agent: Agent, structure_name: str,
 
 async def young_turn(uow: UnitOfWork, world: World, person: Person, now: dt.datetime, key: str) -> Turn:
     """A turn of the young person that they did not start (an advisor acted): what it says goes to them."""
+    await world.refresh(uow)  # the operator's structures, as the engine's turns read them
     conversation = await uow.conversations.load(person.id, now)
     event = Event(PersonRef(person.channel, person.external_id, person.chat_id), "system", key=key)
     return Turn(event=event, person=person, conversation=conversation, uow=uow, world=world, parsed=None, now=now)

@@ -209,6 +209,7 @@ async def system_turn(uow: UnitOfWork, world: World, person: Person, now: dt.dat
     What hooks ``say`` in it is not sent: the person did not write. Messages to others (``send_to``)
     and cancellations are written as usual.
     """
+    await world.refresh(uow)  # the operator's structures, as the engine's turns read them
     conversation = await uow.conversations.load(person.id, now)
     event = Event(PersonRef(person.channel, person.external_id, person.chat_id), "system", key=key)
     return Turn(event=event, person=person, conversation=conversation, uow=uow, world=world, parsed=None, now=now)

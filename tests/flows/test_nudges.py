@@ -452,7 +452,8 @@ async def test_operator_cli_pauses_and_resumes_one_person(harness: Harness, data
     result = await asyncio.to_thread(runner.invoke, app, ["nudges", "resume", "--person", str(pid)])
     assert result.output.splitlines()[-1] == f"Nudges resumed for person {pid}."
     result = await asyncio.to_thread(runner.invoke, app, ["nudges", "plan"])
-    assert result.exit_code == 0 and result.output.splitlines()[-1].startswith("nudge planning:"), result.output
+    assert result.exit_code == 0 and result.output.splitlines()[-2:][0].startswith("nudge planning:"), result.output
+    assert result.output.splitlines()[-1] == "outcome questions: 0 planned"
     result = await asyncio.to_thread(runner.invoke, app, ["nudges", "status"])
     assert result.exit_code == 0, result.output
 

@@ -57,9 +57,10 @@ async def test_a_signal_nobody_listens_to_does_nothing() -> None:
 
 
 def test_the_appointment_listeners_are_registered_by_the_capabilities() -> None:
-    """Booking emits; the hand-off and the reminders listen (and import neither booking nor each other)."""
+    """Booking emits; the hand-off, the reminders and the report's events listen (and import neither booking nor
+    each other)."""
     modules = {listener.__module__ for listener in APPOINTMENT_CHANGED.listeners}
-    assert modules == {"flows.handoff.appointments", "flows.nudges.reminders"}
+    assert modules == {"flows.handoff.appointments", "flows.nudges.reminders", "flows.outcomes.appointment_events"}
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The desk in a real browser (Debian's Chromium, driven by Playwright; nothing downloaded), beside the real
 bot on the fake Bot API and a local SMTP server: sign in through the link the SMTP server caught, see the
 request, answer it and see the answer reach the young person's Telegram chat, mark the appointment seen, add
-an absence. Each page is saved as a PNG (``DESK_SCREENSHOTS=docs/screenshots`` keeps them there)."""
+an absence, create a structure as the operator. Each page is saved as a PNG (``DESK_SCREENSHOTS=docs/screenshots``
+keeps them there)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from playwright.async_api import Page, async_playwright
 from bot.config import AppConfig, DatabaseSettings, Secrets, Settings, WebSettings
 from flows.booking.agenda import free_slots
 from storage import Database
-from storage.staff import DEPARTEMENT, MANAGER
+from storage.staff import DEPARTEMENT, MANAGER, OPERATOR
 from tests.bot.fake_telegram import ROOT, FakeTelegram, TgUser, running_bot, wait_handled
 from tests.bot.test_handoff_e2e import INES, KARIM, NADIA_EMAIL, Mailbox, prepare, scripted
 from web.server import desk
@@ -35,6 +36,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                                    reason="Debian's chromium is not installed (.ci/run installs it)")]
 THOMAS_EMAIL = "thomas@ml-nanterre.exemple.fr"
 DEPARTEMENT_EMAIL = "statistiques@hauts-de-seine.exemple.fr"
+OPERATOR_EMAIL = "exploitation@hauts-de-seine.exemple.fr"
 EXAMPLE_OFFERS = ROOT / "docs/examples/employer_offers.csv"
 
 
@@ -89,6 +91,9 @@ async def test_an_advisor_signs_in_answers_marks_and_adds_an_absence_in_a_browse
         statistics = await uow.structures.upsert_agent(structure_id=None, display_name="Statistiques",
                                                        email=DEPARTEMENT_EMAIL)
         await uow.staff.set_role(statistics, DEPARTEMENT)
+        operator = await uow.structures.upsert_agent(structure_id=None, display_name="Exploitation",
+                                                     email=OPERATOR_EMAIL)
+        await uow.staff.set_role(operator, OPERATOR)
     await db.dispose()
     try:
         with FakeTelegram() as fake:
@@ -105,6 +110,7 @@ async def test_an_advisor_signs_in_answers_marks_and_adds_an_absence_in_a_browse
                 page = await browser.new_page(viewport={"width": 1280, "height": 800})
                 await _journey(page, base, mailbox, fake, folder, bot, db_url)
                 await _manager_pages(browser, base, mailbox, folder, db_url)
+                await _operator_pages(browser, base, mailbox, folder, db_url)
                 await browser.close()
     finally:
         smtp.stop()
@@ -199,6 +205,33 @@ async def _nadias_slots(db_url: str, day: dt.date) -> int:
         await db.dispose()
 
 
+async def _operator_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path, db_url: str) -> None:
+    """The operator creates a mission locale for Antony with the keyboard-reachable, labelled form."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await _sign_in(page, base, mailbox, OPERATOR_EMAIL)
+    await page.get_by_role("link", name="Structures").click()
+    await page.get_by_role("heading", name="Structures").wait_for()
+    await shot(page, "structures", folder)
+    await page.get_by_label(re.compile("^Identifiant \\(lettres")).fill("ml-antony")
+    await page.get_by_label(re.compile("^Nom \\(les jeunes")).fill("Mission locale d'Antony")
+    await page.get_by_label("Téléphone").fill("01 46 66 00 00")
+    await page.get_by_label("Adresse e-mail de contact").fill("contact@ml-antony.fr")
+    await page.get_by_label(re.compile("^Horaires d'ouverture")).fill("du lundi au vendredi, de 9 h à 18 h")
+    await page.get_by_label(re.compile("^Identifiant du lieu")).fill("antony-mounie")
+    await page.get_by_label("Nom du lieu").fill("Antenne du centre")
+    await page.get_by_label("Adresse", exact=True).fill("12 rue Mounié, 92160 Antony")
+    await page.get_by_label("Commune", exact=True).select_option(label="Antony")
+    await page.get_by_label(re.compile("^Antony \\(aujourd'hui")).check()
+    await page.get_by_role("button", name="Créer la structure").click()
+    await page.get_by_text("Structure créée. Elle dessert 1 commune").wait_for()
+    await shot(page, "structure", folder)
+    db = Database(db_url)
+    async with db.transaction() as uow:
+        assert (await uow.structures.served_communes())["92002"] == "ml-antony"
+    await db.dispose()
+    await page.close()
+
+
 async def _manager_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path, db_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await _sign_in(page, base, mailbox, THOMAS_EMAIL)
@@ -220,6 +253,11 @@ async def _manager_pages(browser: Any, base: str, mailbox: Mailbox, folder: Path
     await _sign_in(page, base, mailbox, DEPARTEMENT_EMAIL)
     await page.get_by_role("heading", name="Statistiques").wait_for()
     await shot(page, "statistiques", folder)
+    await page.get_by_role("link", name="Rapport", exact=True).click()  # the Département's report (report/)
+    await page.get_by_role("heading", name=re.compile("^Rapport")).wait_for()
+    drawn = await page.eval_on_selector_all("img.chart", "images => images.map(i => i.complete && i.naturalWidth)")
+    assert len(drawn) == 3 and all(drawn), drawn  # the charts' data: URIs, allowed by the CSP
+    await shot(page, "rapport", folder)
     await page.goto(f"{base}/offres")
     await page.get_by_label(re.compile("Fichier CSV ou JSON")).set_input_files(str(EXAMPLE_OFFERS))
     await page.get_by_role("button", name="Importer").click()

@@ -95,6 +95,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/offres/{offer_id}/retirer"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 404,
                                             OPERATOR: 404},  # no such offer
     ("GET", "/statistiques"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
+    ("GET", "/rapport"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
+    ("GET", "/rapport.csv"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 200, OPERATOR: 200},
     # The structures are the operator's only; {structure_id} is Boucle Nord (not the managers' own).
     ("GET", "/structures"): {NOBODY: 303, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403, OPERATOR: 200},
     ("POST", "/structures"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403, OPERATOR: 400},  # empty form
@@ -108,6 +110,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
                                                        OPERATOR: 303},  # already active: nothing to do
     ("POST", "/structures/{structure_id}/supprimer"): {NOBODY: 403, ADVISOR: 403, MANAGER: 403, DEPARTEMENT: 403,
                                                        OPERATOR: 400},
+    # A manager keeps their own structure's contacts (no id in the path: theirs only).
+    ("GET", "/ma-structure"): {NOBODY: 303, ADVISOR: 403, MANAGER: 200, DEPARTEMENT: 403, OPERATOR: 403},
+    ("POST", "/ma-structure"): {NOBODY: 403, ADVISOR: 403, MANAGER: 400, DEPARTEMENT: 403, OPERATOR: 403},  # empty
 }
 
 

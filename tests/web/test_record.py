@@ -149,7 +149,7 @@ async def test_an_advisor_records_where_the_person_is_and_a_wrong_choice_changes
     async with client:
         csrf = await csrf_of(client, f"/jeunes/{person}")
         page = await client.get(f"/jeunes/{person}")
-        assert "Pas encore de réponse" in page.text
+        assert "Pas encore de réponse sur sa situation" in page.text
         wrong = await client.post(f"/jeunes/{person}/situation", data={CSRF_FIELD: csrf, "category": "millionaire"})
         assert wrong.status_code == 400 and "Rien n&#39;a été noté" in wrong.text
         done = await client.post(f"/jeunes/{person}/situation", data={CSRF_FIELD: csrf, "category": "apprenticeship"})
