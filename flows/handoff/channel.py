@@ -30,12 +30,16 @@ async def advisors_of(uow: UnitOfWork, structure_id: str | None) -> list[Agent]:
 
 
 async def structure_of(t: Turn) -> str | None:
-    """The structure serving the person: their commune's, else the one of their latest appointment."""
+    """The structure serving the person: their commune's, else the one of their latest appointment (if it still
+    receives people: a deactivated structure serves nobody)."""
     structure = t.world.territory.structure_for(t.person.commune)
     if structure is not None:
         return structure.id
-    appointments = await t.uow.appointments.for_person(t.person.id)
-    return appointments[-1].structure_id if appointments else None
+    for appointment in reversed(await t.uow.appointments.for_person(t.person.id)):
+        latest = t.world.territory.structure(appointment.structure_id)
+        if latest is not None and latest.active:
+            return latest.id
+    return None
 
 
 def advisor_button(world: World, agent: Agent, label: str, name: str, argument: str) -> Button:

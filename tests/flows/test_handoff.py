@@ -590,3 +590,28 @@ def failed_emails() -> float:
     """Failed e-mail attempts counted so far in this process (the counter is the process's)."""
     return REGISTRY.get_sample_value("tremplin_deliveries_failed_total",
                                      {"channel": "email", "cause": "unavailable"}) or 0.0
+
+
+async def test_a_request_never_goes_to_a_deactivated_structure(db: Database, tmp_path: Path) -> None:
+    import dataclasses
+
+    from flows.handoff.channel import structure_of
+    from flows.privacy.privacy import system_turn
+    from tests.flows.test_nudges import NOW, book, person
+    from tests.kit import make_harness
+
+    h = make_harness(db, at=NOW)
+    pid = await person(h, onboarded=True, seen=NOW)  # no commune said: the latest appointment's structure serves
+    await book(h, tmp_path, dt.datetime(2026, 12, 10, 13, 0, tzinfo=dt.UTC))
+
+    async def served() -> str | None:
+        async with h.db.transaction() as uow:
+            found = await uow.people.get(pid)
+            assert found is not None
+            return await structure_of(await system_turn(uow, h.world, found, NOW, key="t"))
+
+    assert await served() == "ml-nanterre"
+    territory = h.world.territory
+    closed = tuple(s.model_copy(update={"active": False}) if s.id == "ml-nanterre" else s for s in territory.structures)
+    h.world = dataclasses.replace(h.world, territory=dataclasses.replace(territory, structures=closed))
+    assert await served() is None  # asked where they live instead
