@@ -29,7 +29,7 @@ async def _members(visit: Visit) -> list[Agent]:
 
 
 async def _page(visit: Visit, *, error: str | None = None, notice: str | None = None, status: int = 200) -> Response:
-    structures = await visit.uow.structures.structures()
+    structures = await visit.uow.structures.structures(active_only=True)  # a deactivated one takes no new account
     return render(visit.request, "team.html", {
         "title": "Équipe" if visit.role == MANAGER else "Comptes", "members": await _members(visit),
         "grants": [(role, ROLE_WORDS[role]) for role in GRANTS[visit.role]], "role_names": ROLE_WORDS,
@@ -57,7 +57,7 @@ async def invite(visit: Visit) -> Response:
         return await _page(visit, error="Indiquez un nom de 1 à 120 caractères. Rien n'a changé.", status=400)
     if role not in GRANTS[visit.role]:
         return await _page(visit, error="Ce rôle ne peut pas être donné ici. Rien n'a changé.", status=400)
-    known = {s.id for s in await visit.uow.structures.structures()}
+    known = {s.id for s in await visit.uow.structures.structures(active_only=True)}
     if role in STRUCTURE_ROLES and structure_id not in known:
         return await _page(visit, error="Choisissez la structure de ce compte. Rien n'a changé.", status=400)
     existing = await visit.uow.structures.agent_by_email(address)

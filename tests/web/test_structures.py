@@ -199,6 +199,13 @@ async def test_deactivate_and_delete(db: Database, tmp_path: Path) -> None:
     sam = await onboarded(h, "sam", first_name="Sam", commune=None)
     listed = "\n".join(r.text for r in await sam.send("c'est quoi la mission locale"))
     assert "Mission locale d'Antony" in listed and "Boucle Nord" not in listed
+    async with await desk.signed_in(OPERATOR_EMAIL) as client:  # no new account in a deactivated structure
+        team = await client.get("/equipe")
+        assert 'value="ml-boucle-nord"' not in team.text and 'value="ml-antony"' in team.text
+        invited = await client.post("/equipe", data={CSRF_FIELD: await csrf_of(client, "/equipe"), "role": "advisor",
+                                                      "name": "Léo", "email": "leo@exemple.fr",
+                                                      "structure": "ml-boucle-nord"})
+        assert invited.status_code == 400 and "Choisissez la structure" in invited.text
     assert (await post(desk, "/structures/ml-boucle-nord/reactiver", {})).status_code == 303
     # A structure created by mistake (no history, no commune) is deleted with its lieux.
     mistake = {**NEW, "id": "ml-erreur", "lieu-0-id": "erreur-1", "communes": []}
