@@ -15,6 +15,9 @@ WORKDIR /app
 # The code, config.yml and data/ (.dockerignore leaves out .venv, var, keys, tests...). An editable install:
 # Tremplin reads config.yml and data/ next to its packages, here in /app.
 COPY . .
+# Pango: WeasyPrint's text layout, for the Département's report as PDF (docs/rapport.md).
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install -e .
 
 # var/ holds the embedded NLU's trained model (made at the first start) and nothing else with PostgreSQL.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,9 @@ from bot.cli_data import data_app
 from bot.cli_nlu import nlu_app
 from bot.cli_nudges import nudges_app
 from bot.cli_offers import offers_app
+from bot.cli_report import report_command
 from bot.cli_slots import slots_app
+from bot.cli_structures import structures_app
 from bot.config import AppConfig, ConfigError, load_settings
 from bot.logs import setup_logging
 
@@ -36,6 +39,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(offers_app, name="offers")
 app.add_typer(nudges_app, name="nudges")
 app.add_typer(advisors_app, name="advisors")
+app.command("report")(report_command)
+app.add_typer(structures_app, name="structures")
 _loaded: list[AppConfig] = []  # the configuration of this run, for main()'s one-line start-up errors
 AllowExamples = Annotated[bool, typer.Option(
     "--allow-examples", envvar="TREMPLIN_ALLOW_EXAMPLES",
@@ -103,9 +108,9 @@ def check(ctx: typer.Context) -> None:
         fail(f"Data error: {exc}")
     for line in report:
         typer.echo(line)
-    from bot.examples import find_examples
+    from bot.examples import database_structures, find_examples
 
-    examples = find_examples(config_of(ctx))
+    examples = find_examples(config_of(ctx), asyncio.run(database_structures(config_of(ctx))))
     if examples:
         typer.echo(f"EXAMPLES still to replace before young people use it ({len(examples)}; `tremplin run` "
                    "refuses them without --allow-examples):")
@@ -140,17 +145,21 @@ def chat(
 @app.command()
 def run(ctx: typer.Context, allow_examples: AllowExamples = False) -> None:
     """Run the assistant on Telegram (polling, or webhook when configured)."""
+    from bot.serve import INHERITED_SOCKETS, follow_supervisor
     from bot.startup import StartupFailure, prepare_start
     from bot.telegram_app import StartError, run_telegram, webhook_secret
 
+    follow_supervisor()
     cfg = config_of(ctx)
     if cfg.secrets.telegram_bot_token is None:
         fail("TELEGRAM_BOT_TOKEN is not set: set it to run on Telegram (`tremplin chat` works without it).")
     telegram = cfg.settings.telegram
+    # Under `tremplin serve` the webhook socket is inherited, already listening: no port of its own to check.
+    own_port = telegram.mode == "webhook" and not os.environ.get(INHERITED_SOCKETS)
     try:
         webhook_secret(cfg)
         examples = prepare_start(cfg, allow_examples=allow_examples, listen=(
-            (telegram.webhook_listen, telegram.webhook_port) if telegram.mode == "webhook" else None))
+            (telegram.webhook_listen, telegram.webhook_port) if own_port else None))
     except (StartError, StartupFailure) as failure:
         fail(str(failure))
     run_telegram(cfg, examples=examples)
@@ -165,9 +174,11 @@ def web(
     allow_examples: AllowExamples = False,
 ) -> None:
     """Serve the advisors' desk (web pages) on the bot's database and outbox."""
+    from bot.serve import follow_supervisor
     from bot.startup import StartupFailure, prepare_start
     from web.server import serve
 
+    follow_supervisor()
     cfg = config_of(ctx)
     settings = cfg.settings.web
     try:
@@ -175,6 +186,39 @@ def web(
     except StartupFailure as failure:
         fail(str(failure))
     asyncio.run(serve(cfg, host=host, port=port))
+
+
+@app.command("serve")
+def serve_stack(
+    ctx: typer.Context,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
+        "Telegram worker processes (several: webhook mode on PostgreSQL).")
+    )] = 1,
+    port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help=(
+        "The workers' shared webhook port (telegram.webhook_port).")
+    )] = None,
+    web_host: Annotated[str | None, typer.Option("--web-host", help="The desk's address (web.host).")] = None,
+    web_port: Annotated[int | None, typer.Option("--web-port", min=1, max=65535, help="The desk's port (web.port).")
+                        ] = None,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Start the advisors' desk too.")] = True,
+    allow_examples: AllowExamples = False,
+) -> None:
+    """Run the whole stack on this machine: the Telegram workers (sharing one webhook port), the desk and the
+    periodic jobs, supervised (a process that dies is started again; Ctrl-C or SIGTERM stops them all)."""
+    from bot.serve import ServeRefused, serve
+    from bot.startup import StartupFailure
+    from bot.telegram_app import StartError, webhook_secret
+
+    cfg = config_of(ctx)
+    if cfg.secrets.telegram_bot_token is None:
+        fail("TELEGRAM_BOT_TOKEN is not set: set it to run on Telegram (`tremplin chat` works without it).")
+    try:
+        webhook_secret(cfg)
+        code = serve(cfg, workers=workers, port=port, web=web, web_host=web_host, web_port=web_port,
+                     allow_examples=allow_examples)
+    except (ServeRefused, StartError, StartupFailure) as failure:
+        fail(str(failure))
+    raise typer.Exit(code)
 
 
 def main() -> None:

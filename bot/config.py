@@ -23,6 +23,7 @@ from flows.rules.settings import (
     PrivacySettings,
     QuietHoursSettings,
     ReminderSettings,
+    ReportSettings,
     RetentionSettings,
     Section,
 )
@@ -140,6 +141,7 @@ class Settings(BaseSettings):
     booking: BookingSettings = BookingSettings()
     retention: RetentionSettings = RetentionSettings()
     privacy: PrivacySettings = PrivacySettings()
+    report: ReportSettings = ReportSettings()
     data: DataSettings = DataSettings()
     web: WebSettings = WebSettings()
     offers: OffersSettings = OffersSettings()
@@ -226,6 +228,7 @@ class AppConfig(BaseModel):
         return ConversationSettings(
             timezone=s.timezone, nlu_threshold=s.nlu.threshold, quiet_hours=s.quiet_hours, reminders=s.reminders,
             nudges=s.nudges, booking=s.booking, retention=s.retention, privacy=s.privacy,
+            report=s.report,
         )
 
     def path(self, relative: Path) -> Path:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -189,9 +191,16 @@ class Database:
             # sqlite3 called inline rather than through aiosqlite's thread: storage/sqlite_inline.py says why.
             kwargs["async_creator"] = sqlite_inline.creator(database, timeout=30)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Not pool_pre_ping: with asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) at every
+            # checkout, i.e. every transaction — a third of an update's round trips (bench/README.md). Only a
+            # connection idle for a while is pinged (_ping_when_idle): the one a server restart may have cut.
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self._statements = async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                              expire_on_commit=False, autoflush=True)
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine.sync_engine, database)
@@ -208,7 +217,9 @@ class Database:
         """A unit of work: committed when the block ends, rolled back if it raises."""
         if self._write_lock is None:
             async with self._sessions() as session, session.begin():
-                yield UnitOfWork(session)
+                uow = UnitOfWork(session)
+                yield uow
+                await uow.stats.write_pending()  # last: its rows are locked until the commit
             return
         async with self._write_lock:
             # Nothing in here suspends but the caller's own awaits: a cancellation there rolls back and
@@ -216,8 +227,23 @@ class Database:
             with self._sync_sessions() as session, session.begin():
                 uow = UnitOfWork(sqlite_inline.InlineSession(session))  # type: ignore[arg-type]
                 yield uow
+                await uow.stats.write_pending()
             if uow.erased:
                 self.forget_erased()
+
+    @contextlib.asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work for ONE statement. On PostgreSQL the server commits it by itself (autocommit): no BEGIN
+        and no COMMIT, two round trips fewer, and the same durability (the statement is committed, and its WAL
+        flushed, before it returns). On SQLite, a transaction. Two statements here would not be one atomic
+        change: use ``transaction`` for that."""
+        if self._write_lock is not None:
+            async with self.transaction() as uow:
+                yield uow
+            return
+        async with self._statements() as session:
+            yield UnitOfWork(session)
+            await session.commit()  # nothing left to commit on the server: the session's own bookkeeping
 
     def forget_erased(self) -> bool:
         """Empty SQLite's WAL into the file and truncate it (``wal_checkpoint(TRUNCATE)``), after an erasure.
@@ -270,6 +296,32 @@ class Database:
         await self.engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()
+
+
+PING_AFTER_IDLE = 5.0  # seconds unused after which a pooled PostgreSQL connection is checked before use
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has been idle PING_AFTER_IDLE seconds (a busy connection
+    was just used: a ping would only cost round trips). A dead one is replaced, as pool_pre_ping would (the pool
+    tries again on DisconnectionError); one cut while busy fails its transaction, which is tried again (the
+    inbox's retry, the outbox's), and SQLAlchemy then replaces every connection of the pool older than it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return  # new, or just used
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 def _configure_sqlite(engine: Engine, database: str) -> None:

@@ -16,8 +16,8 @@ What happens to a person's rows on erasure, table by table:
   NULL and the listed columns cleared. The list is empty on purpose: a row-level record (an
   appointment's day, hour and place...) can point back to someone even without a name. Anonymous
   figures are kept as daily counters instead (``storage.stats``), and the report's figures as pseudonymous events
-  whose only link to the person (``people.report_key``) goes with them (``storage.report_events``). Adding a table here is a decision to
-  write down in docs/privacy.md, with the columns that must be cleared.
+  whose only link to the person (``people.report_key``) goes with them (``storage.report_events``). Adding a
+  table here is a decision to write down in docs/privacy.md, with the columns that must be cleared.
 - **not personal** (``NOT_PERSONAL`` below, or ``__table_args__ = {"info": {"personal": False, "why": ...}}``
   in the model): catalogues, counters. They must hold nothing about anyone.
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "flows", "storage", "nlu")
+PACKAGES = ("bot", "flows", "report", "storage", "nlu")
 MAX_LINES = 500
 
 

@@ -84,6 +84,15 @@ class PrivacySettings(Section):
     dpo_contact: str = "dpo@exemple.fr (exemple, à remplacer)"
 
 
+class ReportSettings(Section):
+    """The Département's report (report/, docs/rapport.md)."""
+
+    # Counts from 1 to min_count - 1 are shown as "< min_count" (Insee's rule for statistics about persons: 11).
+    min_count: int = Field(11, ge=2)
+    # How long the report's pseudonymous events are kept (storage/report_events.py; docs/privacy.md says why).
+    keep_months: int = Field(72, ge=13)
+
+
 class ConversationSettings(BaseModel):
     """Everything the conversation needs from the configuration."""
 
@@ -97,6 +106,7 @@ class ConversationSettings(BaseModel):
     booking: BookingSettings = BookingSettings()
     retention: RetentionSettings = RetentionSettings()
     privacy: PrivacySettings = PrivacySettings()
+    report: ReportSettings = ReportSettings()  # for the desk's report page
 
     @property
     def tz(self) -> ZoneInfo:
