@@ -15,10 +15,11 @@
   ``shared/src/routes/v3/jobs/jobs.routes.v3.model.ts``); France Travail's offers relayed there carry
   ``identifier.partner_label`` "France Travail" and ``partner_job_id`` = France Travail's id.
 
-Every call is recorded (``calls``); ``mode`` makes the next answers fail: "down" (500), "slow" (waits
-``delay`` seconds), "429", "malformed" (not JSON), "shape" (JSON without the expected list), "401" (a
-revoked La bonne alternance token; France Travail's credentials revoked: its token endpoint refuses them
-too); ``failing`` ("france_travail" or "la_bonne_alternance") limits that to one API (None: both).
+Every call is recorded (``calls``); ``latency`` delays every answer (0 by default: bench/offers.py sets a
+real API's time); ``mode`` makes the next answers fail: "down" (500), "slow" (waits ``delay`` seconds),
+"429", "malformed" (not JSON), "shape" (JSON without the expected list), "401" (a revoked La bonne alternance
+token; France Travail's credentials revoked: its token endpoint refuses them too); ``failing``
+("france_travail" or "la_bonne_alternance") limits that to one API (None: both).
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class FakeOffersApi:
     mode: str | None = None
     failing: str | None = None  # "france_travail" or "la_bonne_alternance": only that one fails (None: both)
     delay: float = 5.0
+    latency: float = 0.0  # every answer waits this long first, like a real API's time (bench/offers.py)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -164,6 +166,8 @@ class FakeOffersApi:
                 return False
 
             def do_POST(self) -> None:
+                if fake.latency:
+                    time.sleep(fake.latency)
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
@@ -181,6 +185,8 @@ class FakeOffersApi:
                                  "scope": form["scope"]})
 
             def do_GET(self) -> None:
+                if fake.latency:
+                    time.sleep(fake.latency)
                 url = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(url.query).items()}
                 fake.calls.append((url.path, params))
