@@ -255,6 +255,8 @@ async def test_an_advisor_records_or_corrects_it_and_erasure_takes_it_not_the_re
     [row] = await rows(harness, Outcome)
     assert (row.horizon, row.category, row.recorded_by) == ("3m", "training", "agent:7")
     chat = harness.chat("ines")
+    summary = " ".join(r.text for r in await chat.command("mes_donnees"))
+    assert "1 réponse sur ta situation" in summary
     await chat.command("supprimer")
     await chat.press("Oui, tout effacer")
     assert await rows(harness, Outcome) == []
