@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from flows.data.territory import Territory
 from flows.engine.events import TEXT
@@ -129,37 +130,50 @@ def question_text(horizon: str, first_name: str | None) -> str:
 async def run_outcome_questions(db: Database, world: World) -> int:
     """Plan the questions that have come due; returns how many. One process at a time (PostgreSQL)."""
     now = world.clock.now()
+    tz = world.settings.tz
     planned = 0
     for horizon, days in HORIZON_DAYS.items():
         due = now - dt.timedelta(days=days)
-        after_id = 0
-        while True:
-            async with db.transaction() as uow:
-                if not await uow.try_leader_lock(LEADER_JOB):
-                    return planned
-                people = await uow.outcomes.onboarded_between(horizon, (due - CATCH_UP, due), after_id=after_id,
-                                                              limit=PAGE)
-                for person in people:
-                    planned += await ask(uow, world, person, horizon, f"outcome:{person.id}:{horizon}", now)
-            if len(people) < PAGE:
-                break
-            after_id = people[-1].id
+
+        async def onboarded(uow: UnitOfWork, after_id: int, horizon: str = horizon, due: dt.datetime = due
+                            ) -> list[tuple[Person, str, str]]:
+            people = await uow.outcomes.onboarded_between(horizon, (due - CATCH_UP, due), after_id=after_id,
+                                                          limit=PAGE)
+            return [(person, horizon, f"outcome:{person.id}:{horizon}") for person in people]
+
+        done = await _plan_pages(db, world, onboarded, now)
+        if done is None:
+            return planned
+        planned += done
     due = now - dt.timedelta(days=AFTER_APPOINTMENT_DAYS)
-    after_id = 0
-    while True:
-        async with db.transaction() as uow:
-            if not await uow.try_leader_lock(LEADER_JOB):
-                return planned
-            attended = await uow.outcomes.last_attended_between((due - CATCH_UP, due), after_id=after_id, limit=PAGE)
-            for person, ended in attended:
-                key = f"outcome:{person.id}:{AFTER_APPOINTMENT}:{ended.astimezone(world.settings.tz).date()}"
-                planned += await ask(uow, world, person, AFTER_APPOINTMENT, key, now)
-        if len(attended) < PAGE:
-            break
-        after_id = attended[-1][0].id
+
+    async def attended(uow: UnitOfWork, after_id: int) -> list[tuple[Person, str, str]]:
+        found = await uow.outcomes.last_attended_between((due - CATCH_UP, due), after_id=after_id, limit=PAGE)
+        return [(person, AFTER_APPOINTMENT, f"outcome:{person.id}:{AFTER_APPOINTMENT}:{ended.astimezone(tz).date()}")
+                for person, ended in found]
+
+    planned += await _plan_pages(db, world, attended, now) or 0
     if planned:
         log.info("outcome questions: %d planned", planned)
     return planned
+
+
+Candidates = Callable[[UnitOfWork, int], Awaitable[list[tuple[Person, str, str]]]]
+
+
+async def _plan_pages(db: Database, world: World, candidates: Candidates, now: dt.datetime) -> int | None:
+    """Ask every candidate (person, horizon, key), a page a transaction; None when another process plans."""
+    planned, after_id = 0, 0
+    while True:
+        async with db.transaction() as uow:
+            if not await uow.try_leader_lock(LEADER_JOB):
+                return None
+            page = await candidates(uow, after_id)
+            for person, horizon, key in page:
+                planned += await ask(uow, world, person, horizon, key, now)
+        if len(page) < PAGE:
+            return planned
+        after_id = page[-1][0].id
 
 
 async def ask(uow: UnitOfWork, world: World, person: Person, horizon: str, key: str, now: dt.datetime) -> bool:

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.housekeeping import run_housekeeping
-from flows.engine.events import Button, Reply
 from flows.handoff.summary import for_telegram, gather
 from flows.outcomes.questions import record_by_advisor, run_outcome_questions
 from flows.outcomes.reading import JOB, read_outcome
@@ -24,7 +23,7 @@ from storage.appointments import SEEN
 from storage.outbox import CANCELLED, OutboxMessage
 from storage.outcomes import Outcome
 from storage.report_events import ReportEvent
-from tests.flows.test_nudges import book
+from tests.flows.test_nudges import book, buttons_of, deliver_at
 from tests.kit import Harness, make_harness
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -93,17 +92,6 @@ async def onboarded(h: Harness, user: str = "ines", *, at: dt.datetime = THREE_M
 async def plan_at(h: Harness, moment: dt.datetime) -> int:
     h.clock.set(moment)
     return await run_outcome_questions(h.db, h.world)
-
-
-async def deliver_at(h: Harness, moment: dt.datetime, user: str = "ines") -> list[Reply]:
-    h.clock.set(moment)
-    before = len(h.sender.sent)
-    await h.delivery.deliver_due()
-    return [reply for chat, reply, _, _ in h.sender.sent[before:] if chat == user]
-
-
-def buttons_of(reply: Reply) -> dict[str, Button]:
-    return {b.label: b for row in reply.buttons for b in row}
 
 
 async def rows(h: Harness, model: type) -> list:  # type: ignore[type-arg]
