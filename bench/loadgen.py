@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import http.client
+import json
 import os
 import signal
 import statistics
@@ -33,6 +35,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import psutil
@@ -93,6 +96,43 @@ class BenchTelegram(FakeTelegram):
             self.on_reply(str(params.get("chat_id")), arrived, result)
         return status, result
 
+    def post_concurrently(self, url: str, secret: str, connections: int = 16) -> None:
+        """Webhook mode as Telegram does it (up to ``max_connections`` at once, 40 by default): ``connections``
+        threads, each on its own keep-alive connection, POST the queued updates to ``url`` until each is
+        accepted. A person has one update in flight at most, so each chat's updates stay in order."""
+
+        def forward() -> None:
+            target = urlsplit(url)
+            connection: http.client.HTTPConnection | None = None
+            while True:
+                with self._condition:
+                    while not self._updates and not self._stopped:
+                        self._condition.wait(0.5)
+                    if self._stopped:
+                        return
+                    update = self._updates.pop(0)
+                body = json.dumps(update).encode()
+                try:
+                    connection = connection or http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                    connection.request("POST", target.path, body, {
+                        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret})
+                    answer = connection.getresponse()
+                    answer.read()
+                    delivered = answer.status == 200
+                except OSError:  # refused, reset (a worker killed): a new connection, a little later
+                    connection, delivered = None, False
+                if not delivered:
+                    with self._condition:
+                        self._updates.insert(0, update)
+                        self.webhook_failures += 1
+                    time.sleep(0.05)
+                    continue
+                with self._condition:
+                    self.webhook_posts += 1
+
+        for n in range(connections):
+            threading.Thread(target=forward, name=f"bench-webhook-{n}", daemon=True).start()
+
     def forget(self, chats: set[str] | None = None) -> None:
         """Drop the recordings (and the messages of these finished chats): memory and scans stay small."""
         with self._condition:
@@ -139,6 +179,10 @@ class Population:
         self.onboarded = 0
         self.stuck = 0
         self.unexpected = 0
+        self.first_replies = 0  # updates answered, warm-up included (for the CPU per update)
+        # When each first reply arrived, whenever its update was sent: the rate of the window counts the updates
+        # sent before it too (at saturation, 200 people waiting, the latency can be longer than the window).
+        self.first_reply_times: list[float] = []
         for _ in range(size):
             self._ready.append(self._new_person())
         fake.on_reply = self._on_reply
@@ -165,6 +209,8 @@ class Population:
             sample = person.waiting
             if sample.first_at is None:
                 sample.first_at = at
+                self.first_replies += 1
+                self.first_reply_times.append(at)
             last = person.step >= len(ONBOARDING)
             rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
             buttons = {b["text"].removeprefix("✅ "): b.get("callback_data", "") for row in rows for b in row}
@@ -237,6 +283,9 @@ class Population:
         end = start + duration
         measure_from = start + warmup
         first_sample = len(self.samples)
+        first_replies = self.first_replies
+        with self._lock:
+            self.first_reply_times.clear()
         offered = skipped = 0
         tick = 0
         while (now := time.monotonic()) < end:
@@ -273,12 +322,14 @@ class Population:
             time.sleep(0.05)
         samples = self.samples[first_sample:]
         answered = [s for s in samples if s.first_at is not None]
-        handled = sum(1 for s in answered if s.first_at is not None and measure_from <= s.first_at < end)
+        with self._lock:
+            handled = sum(1 for at in self.first_reply_times if measure_from <= at < end)
+            del self.first_reply_times[:]
         return LevelResult(
             rate=rate, window=window, offered=offered, skipped=skipped, handled=handled,
             latencies=[(s.first_at - s.pushed_at) * 1000 for s in answered if s.first_at is not None],
             complete=[(s.done_at - s.pushed_at) * 1000 for s in answered if s.done_at is not None],
-            unanswered=len(samples) - len(answered),
+            unanswered=len(samples) - len(answered), answered_all=self.first_replies - first_replies,
         )
 
     def forget_finished(self) -> None:
@@ -297,7 +348,15 @@ class LevelResult:
     latencies: list[float]  # ms to the first reply
     complete: list[float]  # ms until the person can answer (the question's keyboard arrived)
     unanswered: int
+    answered_all: int = 0  # updates answered during the whole level, its warm-up and drain included
     bot_cpu: float = 0.0  # share of one core
+    bot_cpu_seconds: float = 0.0  # over the whole level
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        """The bot's CPU per update answered: steadier than the rates on shared cores (it does not count the
+        time the bot waited for a core)."""
+        return self.bot_cpu_seconds * 1000 / self.answered_all if self.answered_all else float("nan")
     bench_cpu: float = 0.0
     bot_rss: float = 0.0  # MB, at the end of the level
 
@@ -318,13 +377,15 @@ class LevelResult:
 class Subject:
     """A bot as a subprocess pointed at the fake: Tremplin (``tremplin run``) or the echo bot."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, *, workers: int = 0) -> None:
         self.argv = argv
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.cwd = ROOT
+        self.workers = workers  # > 0: ``tremplin serve`` with this many webhook workers (its children count too)
+        self.webhook: tuple[str, str] | None = None  # (URL, secret) the fake POSTs the updates to
 
     def start(self) -> Subject:
         self.started_at = time.monotonic()
@@ -337,32 +398,55 @@ class Subject:
         assert self.process is not None
         return psutil.Process(self.process.pid)
 
+    def _serving(self) -> bool:
+        """Every worker of ``tremplin serve`` has said it runs (its line in the shared log)."""
+        try:
+            return self.log_path.read_text(errors="replace").count("Tremplin on Telegram as") >= self.workers
+        except OSError:
+            return False
+
     def wait_polling(self, fake: BenchTelegram, timeout: float = 120.0) -> float:
-        """Seconds from start to its first getUpdates; raises if it dies or takes too long."""
+        """Seconds from start to its first getUpdates (webhook workers: until they all run); raises if it dies
+        or takes too long."""
         deadline = time.monotonic() + timeout
-        while fake.first_poll_at is None or fake.first_poll_at < self.started_at:
+        while (not self._serving()) if self.workers else (fake.first_poll_at is None
+                                                           or fake.first_poll_at < self.started_at):
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.argv[-1]} exited with {self.process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.argv[-1]} did not start polling:\n{self.log_tail()}")
             time.sleep(0.01)
-        return fake.first_poll_at - self.started_at
+        return time.monotonic() - self.started_at if self.workers else fake.first_poll_at - self.started_at
+
+    def _family(self, *, supervisor: bool = True) -> list[psutil.Process]:
+        """The bot's processes: itself, or ``tremplin serve`` and its workers (or its workers only)."""
+        if not self.workers:
+            return [self.ps]
+        return [*([self.ps] if supervisor else []), *self.ps.children(recursive=True)]
 
     def cpu_seconds(self) -> float:
-        times = self.ps.cpu_times()
-        return times.user + times.system
+        total = 0.0
+        for process in self._family():
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
 
     def rss_mb(self) -> float:
-        return self.ps.memory_info().rss / 2**20
+        """Resident memory of the bot (of its workers added up, under ``serve``)."""
+        return sum(p.memory_info().rss for p in self._family(supervisor=False) if p.is_running()) / 2**20
 
     def peak_rss_mb(self) -> float:
-        """The high-water mark of resident memory (VmHWM), from /proc."""
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return self.rss_mb()
+        """The high-water mark of resident memory (VmHWM, from /proc; under ``serve``, the workers' added up)."""
+        total = 0.0
+        for process in self._family(supervisor=False):
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        return total or self.rss_mb()
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (the clean stop), SIGKILL if it does not stop in time."""
@@ -406,6 +490,21 @@ def tremplin(fake: FakeTelegram, database_url: str, data_key: str, log_path: Pat
     subject = Subject([sys.executable, "-c", "from bot.cli import main; main()", "run"],
                       {**env, "PYTHONPATH": str(tree)}, log_path)
     subject.cwd = tree
+    return subject
+
+
+def tremplin_serve(fake: FakeTelegram, database_url: str, data_key: str, log_path: Path, *, workers: int,
+                   port: int, secret: str, tree: Path | None = None) -> Subject:
+    """``tremplin serve --workers N --no-web``: N webhook workers sharing ``port`` (bot/serve.py)."""
+    env = tremplin_env(fake, database_url, data_key, TREMPLIN_TELEGRAM__MODE="webhook", WEBHOOK_SECRET=secret)
+    args = ["serve", "--workers", str(workers), "--port", str(port), "--no-web"]
+    if tree is None:
+        subject = Subject([str(ROOT / ".venv/bin/tremplin"), *args], env, log_path, workers=workers)
+    else:
+        subject = Subject([sys.executable, "-m", "bot", *args], {**env, "PYTHONPATH": str(tree)}, log_path,
+                          workers=workers)
+        subject.cwd = tree
+    subject.webhook = (f"http://127.0.0.1:{port}/telegram", secret)
     return subject
 
 

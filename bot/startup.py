@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from bot.config import AppConfig
-from bot.examples import Example, find_examples
+from bot.examples import Example, database_structures, find_examples
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,9 @@ def explain(exc: BaseException, cfg: AppConfig | None) -> str | None:
 
 
 def refuse_examples(cfg: AppConfig, *, allow: bool) -> list[Example]:
-    """The examples left; refused (StartupFailure) unless ``allow``, then a WARNING says how many."""
-    examples = find_examples(cfg)
+    """The examples left (the structures: the database's once imported); refused (StartupFailure) unless
+    ``allow``, then a WARNING says how many."""
+    examples = find_examples(cfg, asyncio.run(database_structures(cfg)))
     if examples and not allow:
         raise StartupFailure(
             f"Examples still in what young people read ({len(examples)} places, first {examples[0]}): "

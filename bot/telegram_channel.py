@@ -74,27 +74,60 @@ class TelegramChannel:
         self._left: dict[int, float] = {}  # groups just left, so that a burst of updates gets one goodbye
         self._recent: dict[str, deque[float]] = {}  # when each chat's latest updates were taken (monotonic)
         self._told_too_fast: dict[str, float] = {}
+        # Updates waiting to be recorded with their callers, and the task recording them (see receive).
+        self._unrecorded: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # --- Receiving ----------------------------------------------------------------------------
 
     async def receive(self, updates: Iterable[dict[str, Any]]) -> int:
         """Record updates (committed when this returns), then queue the new ones; returns how many were new.
 
-        Nothing about a group or channel is kept: only its update id, to recognise a redelivery.
+        Updates that arrive while a batch is being written wait for the next one, which records all of them
+        in one statement, committed with it (a "group commit": a webhook gets one update a request, up to 40
+        requests at once). Nothing about a group or channel is kept: only its update id, to recognise a
+        redelivery.
         """
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((list(updates), done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_waiting(), name="telegram-inbox-record")
+        return await done
+
+    async def _record_waiting(self) -> None:
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            try:
+                counts = await self._record([updates for updates, _ in batch])
+            except Exception as error:  # each caller hears of it (the webhook answers 500: Telegram sends again)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for (_, done), count in zip(batch, counts, strict=True):
+                    if not done.done():
+                        done.set_result(count)
+
+    async def _record(self, batches: list[list[dict[str, Any]]]) -> list[int]:
+        """Record these callers' updates in one statement, queue the new ones; how many were new for each."""
         now = self.clock.now()
-        updates = list(updates)
-        async with self.db.transaction() as uow:  # the whole batch in one statement
+        unique: dict[int, dict[str, Any]] = {}  # the same update twice at once (a redelivery racing): once
+        for update in (u for updates in batches for u in updates):
+            unique.setdefault(int(update["update_id"]), update)
+        async with self.db.single_statement() as uow:  # the whole batch in one statement, committed with it
             recorded = await uow.inbox.record_many(
-                SOURCE, [(int(u["update_id"]), u if chat_of(u)[1] else None) for u in updates], now
+                SOURCE, [(update_id, u if chat_of(u)[1] else None) for update_id, u in unique.items()], now
             )
-        new = [(recorded[int(u["update_id"])], u) for u in updates if int(u["update_id"]) in recorded]
-        UPDATES_RECEIVED.labels("new").inc(len(new))
-        if len(updates) > len(new):
-            UPDATES_RECEIVED.labels("again").inc(len(updates) - len(new))
-        for inbox_id, update in new:  # in the order Telegram gave them: each chat's updates stay in order
-            self.dispatch(inbox_id, update)
-        return len(new)
+        counts = []
+        for updates in batches:
+            new = [(recorded.pop(int(u["update_id"])), u) for u in updates if int(u["update_id"]) in recorded]
+            UPDATES_RECEIVED.labels("new").inc(len(new))
+            if len(updates) > len(new):
+                UPDATES_RECEIVED.labels("again").inc(len(updates) - len(new))
+            for inbox_id, update in new:  # in the order Telegram gave them: each chat's updates stay in order
+                self.dispatch(inbox_id, update)
+            counts.append(len(new))
+        return counts
 
     async def resume_offset(self) -> int | None:
         """The getUpdates offset after the highest update recorded recently (None: take what Telegram has)."""

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from bot.delivery import Delivery
 from bot.examples import Example
 from bot.metrics import CONTENT_TYPE, exposition
+from bot.serve import inherited_sockets
 from bot.startup import StartupFailure, port_taken
 from bot.telegram_channel import TelegramChannel
 from storage import Database
@@ -85,8 +86,10 @@ class HealthHandler(_Base):
 
     async def get(self) -> None:
         try:
-            async with self.db.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            # A transaction of Database's: on SQLite, the engine's own connection would wait for the lock of a
+            # transaction this process has open, inline, holding the event loop — and that transaction with it.
+            async with self.db.transaction() as uow:
+                await uow.session.execute(text("SELECT 1"))
         except Exception as error:
             log.warning("health check: database unavailable (%s)", type(error).__name__)
             self.set_status(503)
@@ -161,9 +164,11 @@ class WebhookServer:
         self._server = tornado.httpserver.HTTPServer(application, max_body_size=MAX_BODY, xheaders=True)
 
     async def start(self) -> int:
-        """Listen; returns the port (useful when ``port`` is 0). A port taken raises StartupFailure (one line)."""
+        """Listen; returns the port (useful when ``port`` is 0). A port taken raises StartupFailure (one line).
+        Under ``tremplin serve``, the socket the workers share is inherited, already listening (bot/serve.py)."""
+        sockets = inherited_sockets()
         try:
-            sockets = tornado.netutil.bind_sockets(self.port, self.listen)
+            sockets = sockets or tornado.netutil.bind_sockets(self.port, self.listen)
         except OSError as error:
             raise StartupFailure(port_taken(self.listen, self.port, error)) from error
         self._server.add_sockets(sockets)

@@ -30,10 +30,12 @@ async def probe(db: Database) -> Readiness:
     revision: str | None = None
     read = False
     try:
-        async with db.engine.begin() as connection:
-            revision = await connection.scalar(READ_REVISION)
+        # Through Database.transaction: on SQLite it waits for this process's other transactions without holding
+        # the event loop (the engine's own connection would wait for their lock inline, freezing the process).
+        async with db.transaction() as uow:
+            revision = await uow.session.scalar(READ_REVISION)
             read = True
-            await connection.execute(TOUCH_REVISION)
+            await uow.session.execute(TOUCH_REVISION)
     except Exception as error:  # the error's type only: its text may quote the URL
         stage = "not writable" if read else "unreachable or not migrated"
         return Readiness(revision, f"database {stage} ({type(error).__name__})")

@@ -10,6 +10,7 @@ deliberately not kept. Names in use: ``conversations_started``, ``consents_given
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from sqlalchemy import Date, Integer, String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,6 +39,7 @@ def _bump(insert):  # type: ignore[no-untyped-def]  # sqlite_insert or pg_insert
                                            set_={"count": table.c.count + statement.excluded.count})
 
 
+_PENDING = "stats_pending"  # the session's counts not written yet (session.info: one transaction's)
 # Built once (counted during onboarding: building the upsert cost more than running it, bench/README.md).
 _BUMP = {"sqlite": _bump(sqlite_insert), "postgresql": _bump(pg_insert)}
 
@@ -49,11 +51,29 @@ class StatsRepository:
         self.session = session
 
     async def bump(self, name: str, day: dt.date, by: int = 1) -> None:
-        """Add ``by`` to today's counter (an upsert: two processes may count at once)."""
-        await self.session.execute(_BUMP[self.session.bind.dialect.name], {"day": day, "name": name, "by": by})
+        """Add ``by`` to the day's counter, written when the transaction commits (``write_pending``).
+
+        Every conversation counts in the same few rows, and on PostgreSQL the upsert holds its row until the
+        commit: written in the middle of a transaction, the row stayed locked for the rest of it, and the
+        conversations of that moment queued behind one another (the throughput fell by half, bench/README.md).
+        Written last, it is held for the commit's round trip only.
+        """
+        pending: Counter[tuple[dt.date, str]] = self.session.info.setdefault(_PENDING, Counter())
+        pending[(day, name)] += by
+
+    async def write_pending(self) -> None:
+        """Write the counts of this transaction (an upsert: two processes may count at once), in one order for
+        every transaction, so that two of them counting the same names never wait for each other in a circle."""
+        pending: Counter[tuple[dt.date, str]] | None = self.session.info.pop(_PENDING, None)
+        if not pending:
+            return
+        rows = [{"day": day, "name": name, "by": by} for (day, name), by in sorted(pending.items()) if by]
+        if rows:
+            await self.session.execute(_BUMP[self.session.bind.dialect.name], rows[0] if len(rows) == 1 else rows)
 
     async def totals(self, since: dt.date | None = None, until: dt.date | None = None) -> dict[str, int]:
         """Each counter summed over the days from ``since`` to ``until`` (both included)."""
+        await self.write_pending()  # this transaction's own counts too
         query = select(DailyCounter.name, func.sum(DailyCounter.count)).group_by(DailyCounter.name)
         if since is not None:
             query = query.where(DailyCounter.day >= since)

@@ -1,0 +1,116 @@
+"""What keeps PostgreSQL, the production path, fast without weakening it (bench/README.md, issue 18): the day's
+counters written at the commit (their row is not held for the rest of a transaction), a pooled connection checked
+only after it has been idle, and the updates arriving together recorded in one statement, committed with it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import pytest
+
+import storage.db
+from bot.telegram_channel import TelegramChannel
+from storage import Database
+
+DAY = dt.date(2026, 12, 1)
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+async def test_counts_are_written_at_the_commit_and_not_when_rolled_back(db: Database) -> None:
+    async with db.transaction() as uow:
+        await uow.stats.bump("consents_given", DAY)
+        await uow.stats.bump("consents_given", DAY)
+        await uow.stats.bump("exports", DAY)
+        assert await uow.stats.totals() == {"consents_given": 2, "exports": 1}  # its own counts, already
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as uow:
+            await uow.stats.bump("exports", DAY)
+            raise RuntimeError("rolled back")
+    async with db.transaction() as uow:
+        assert await uow.stats.totals() == {"consents_given": 2, "exports": 1}
+
+
+@pytest.mark.postgres
+async def test_a_count_does_not_hold_its_row_for_the_rest_of_the_transaction(pg_db: Database) -> None:
+    # Every conversation counts in the same few rows: one still at work after counting must not make the
+    # others wait for its commit (they did, and the throughput fell by half under load).
+    first_counted, others_done = asyncio.Event(), asyncio.Event()
+
+    async def long_transaction() -> None:
+        async with pg_db.transaction() as uow:
+            await uow.stats.bump("conversations_started", DAY)
+            first_counted.set()
+            await others_done.wait()
+
+    async def short_one() -> None:
+        async with pg_db.transaction() as uow:
+            await uow.stats.bump("conversations_started", DAY)
+
+    holding = asyncio.create_task(long_transaction())
+    await first_counted.wait()
+    await asyncio.wait_for(asyncio.gather(*(short_one() for _ in range(3))), timeout=20)
+    others_done.set()
+    await holding
+    async with pg_db.transaction() as uow:
+        assert await uow.stats.totals() == {"conversations_started": 4}
+
+
+@pytest.mark.postgres
+async def test_an_idle_connection_cut_by_the_server_is_replaced_before_use(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with pg_db.transaction() as uow:  # one connection in the pool, idle from now on
+        backend = await uow.session.scalar(storage.db.text("SELECT pg_backend_pid()"))
+    admin = await asyncpg.connect(pg_db.url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:  # a server restart, for this connection
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend)
+    finally:
+        await admin.close()
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE", 0.0)  # it has been idle long enough
+    async with pg_db.transaction() as uow:
+        assert await uow.session.scalar(storage.db.text("SELECT pg_backend_pid()")) != backend
+
+
+def _message(update_id: int, chat: int) -> dict[str, Any]:
+    return {"update_id": update_id, "message": {"message_id": 1, "date": 0, "text": "salut",
+                                                "chat": {"id": chat, "type": "private"},
+                                                "from": {"id": chat, "is_bot": False, "first_name": "A"}}}
+
+
+async def test_updates_arriving_together_are_recorded_in_one_statement(db: Database) -> None:
+    clock = SimpleNamespace(now=lambda: NOW)
+    channel = TelegramChannel(db, SimpleNamespace(world=SimpleNamespace(clock=clock)),  # type: ignore[arg-type]
+                              delivery=None, sender=None, bot_username="tremplin_test_bot")  # type: ignore[arg-type]
+    queued: list[int] = []
+    channel.dispatch = lambda inbox_id, update: queued.append(update["update_id"])  # type: ignore[method-assign]
+    opened = 0
+    statement = db.single_statement
+
+    def counted() -> Any:
+        nonlocal opened
+        opened += 1
+        return statement()
+
+    db.single_statement = counted  # type: ignore[method-assign]
+    updates = [_message(900 + n, 4000 + n) for n in range(20)]
+    # 20 webhook requests at once, and one of them delivered twice at the same moment.
+    counts = await asyncio.gather(*(channel.receive([u]) for u in updates), channel.receive([updates[3]]))
+    assert counts == [1] * 20 + [0]
+    assert queued == [u["update_id"] for u in updates]  # once each, in the order they came
+    assert opened == 1  # one statement (PostgreSQL: committed by itself, no BEGIN nor COMMIT)
+    assert await channel.receive([updates[5]]) == 0  # a redelivery later: recorded already
+    db.single_statement = statement  # type: ignore[method-assign]
+    async with db.transaction() as uow:
+        assert len(await uow.inbox.pending("telegram")) == 20
+
+
+async def test_a_single_statement_is_committed_by_itself(db: Database) -> None:
+    async with db.single_statement() as uow:
+        recorded = await uow.inbox.record_many("telegram", [(77, None), (78, None)], NOW)
+    assert sorted(recorded) == [77, 78]
+    async with db.transaction() as uow:  # seen by the next transaction: committed
+        assert len(await uow.inbox.pending("telegram")) == 2
