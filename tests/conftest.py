@@ -68,6 +68,14 @@ def data_key() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
+def the_run_key_after_each_test(data_key: str) -> Iterator[None]:
+    """A test (or an in-process command: a key rotation, a scratch database) may install other keys: the run's key
+    is put back after it, so that the next test writes and reads with the key it is given."""
+    yield
+    crypto.use_keys(data_key)
+
+
+@pytest.fixture(autouse=True)
 def no_logging_left_by_a_command() -> Iterator[None]:
     """A command run in-process (typer's CliRunner) sets up the process's logging for itself: what it installed
     is taken away after the test, so that later tests' threads do not log through it."""

@@ -115,6 +115,7 @@ async def query(database_url: str, sql: str) -> list[Any]:
         await db.dispose()
 
 
+@pytest.mark.serial
 async def test_chaos_on_postgresql_loses_nothing_and_delivers_every_email(
     pg_url: str, tmp_path: Path, data_key: str, real_nlu: Any, nlu_cache: Path, hanging_rasa: HangingServer,
 ) -> None:

@@ -71,9 +71,11 @@ async def test_a_distress_summary_does_not_wait_for_the_backlog_being_sent(db: D
 
     assert "112" in replies[0].text
     sent_before_alert = _position(h.sender, NADIA)
-    # Before: the summary waited for a slot behind every chat of the backlog (150 sends, about 0.4 s).
-    assert sent_before_alert < BACKLOG // 5, sent_before_alert
-    assert _position(h.sender, THOMAS) < BACKLOG // 5
+    # Before: the summary waited for a slot behind every chat of the backlog (150 sends, about 0.4 s). How many of
+    # the backlog go while the young person's message is handled depends on the machine's load (36 seen at load
+    # 3): half the backlog is the bound that still tells "first" from "behind everything".
+    assert sent_before_alert < BACKLOG // 2, sent_before_alert
+    assert _position(h.sender, THOMAS) < BACKLOG // 2
     async with db.transaction() as uow:
         [summary] = [row for row in await uow.outbox.by_ids(range(1, 1000)) if row.chat_id == NADIA]
     assert summary.urgent
