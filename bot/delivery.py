@@ -23,7 +23,7 @@ from flows.nudges.policy import withhold
 from flows.rules.clock import Clock
 from storage import Database, UnitOfWork
 from storage.handoffs import Handoff
-from storage.outbox import APPOINTMENT, ESSENTIAL, FAILED, NUDGE, OutboxMessage
+from storage.outbox import APPOINTMENT, ESSENTIAL, FAILED, FAREWELL, NUDGE, OutboxMessage
 
 log = logging.getLogger(__name__)
 Claim = Callable[[UnitOfWork, dt.datetime], Awaitable[list[OutboxMessage]]]
@@ -272,6 +272,13 @@ class Delivery:
 
     async def _write_results(self, results: list[_Result]) -> None:
         now = self.clock.now()
+        if all(r.error is None and r.crashed is None and r.message.kind != FAREWELL for r in results):
+            # The usual case, everything delivered: one UPDATE for all the rows, committed by itself (PostgreSQL:
+            # no BEGIN, no COMMIT; the rows change together or not at all).
+            async with self.db.single_statement() as uow:
+                await uow.outbox.mark_sent_many([(r.message, r.external_id) for r in results], now,
+                                                {r.message.id: r.pieces for r in results if r.pieces})
+            return
         retry_at: dict[tuple[str, str], dt.datetime] = {}  # when a chat's failed message is tried again
         async with self.db.transaction() as uow:
             # Out of attempts but about a request still open: never given up (flows/handoff/channel.py).

@@ -23,10 +23,10 @@ from bot.scheduler import Scheduler
 from flows.engine.world import World
 from flows.privacy.privacy import erase_everything, system_turn
 from storage import Database
+from storage.db import LeaderJob
 
 log = logging.getLogger(__name__)
 
-LEADER_JOB = 9  # the advisory-lock number of this job (storage.db.UnitOfWork.try_leader_lock)
 NIGHTLY_AT = dt.time(3, 30)  # local time: after the day's last reminders, before the morning's
 
 
@@ -54,7 +54,7 @@ async def run_housekeeping(db: Database, world: World, *, batch: int = 200) -> H
     retention = world.settings.retention
     report = HousekeepingReport()
     async with db.transaction() as uow:
-        if not await uow.try_leader_lock(LEADER_JOB):
+        if not await uow.try_leader_lock(LeaderJob.HOUSEKEEPING):
             report.ran = False
             return report
         report.messages = await uow.messages.purge_before(now - dt.timedelta(days=retention.message_text_days))

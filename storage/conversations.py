@@ -83,7 +83,7 @@ _OPEN = (
            # person rather than in a statement of its own.
            select(_agents.c.id).where(_agents.c.telegram_id == bindparam("agent_telegram_id"))
            .scalar_subquery().label("agent_id"),
-           # Where no lock is needed (InboxRepository.lock_pending), the status of the update being handled.
+           # Where its row needs no lock (InboxRepository.lock_pending, find), the status of the update being handled.
            select(_inbox.c.status).where(_inbox.c.id == bindparam("inbox_id")).scalar_subquery().label("inbox"))
     .outerjoin(_table, _table.c.person_id == _people.c.id)
     .where(_people.c.channel == bindparam("channel"), _people.c.external_id == bindparam("external_id"))
@@ -116,7 +116,9 @@ class ConversationsRepository:
 
         ``agent_telegram_id``: also say, in ``Opened.agent_id``, which agent has this Telegram id, if any.
         ``inbox_id``: also say, in ``Opened.inbox_pending``, whether this update still waits to be handled
-        (without a lock: only where ``UnitOfWork.exclusive``).
+        (read without a lock of its row: only where no other transaction can handle it meanwhile, i.e. the
+        transaction holds the whole database, ``UnitOfWork.exclusive``, or the person's lock,
+        ``UnitOfWork.lock_known_person``).
         """
         row = (await self.session.execute(_OPEN, {"channel": channel, "external_id": external_id,
                                                   "agent_telegram_id": agent_telegram_id,

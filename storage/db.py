@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -43,6 +44,22 @@ from storage.suggestions import SuggestionsRepository
 
 log = logging.getLogger(__name__)
 
+# The same lock as UnitOfWork.lock_person (class 1, the person's id), for the one row of this identity if any: the
+# target list is evaluated for the rows the WHERE keeps only.
+_LOCK_KNOWN = text("SELECT id, pg_advisory_xact_lock(1, id) FROM people "
+                   "WHERE channel = :channel AND external_id = :external_id")
+
+
+@enum.unique  # two jobs sharing a number would skip each other
+class LeaderJob(enum.IntEnum):
+    """The jobs that one process at a time runs (``UnitOfWork.try_leader_lock``): a number each, so that two
+    different jobs never take each other for another process running them."""
+
+    HOUSEKEEPING = 9  # bot/housekeeping.py
+    NUDGES = 10  # flows/nudges/nudges.py
+    OFFER_ALERTS = 11  # flows/suggestions/alerts.py
+    OUTCOME_QUESTIONS = 12  # flows/outcomes/questions.py
+
 
 class UnitOfWork:
     """One transaction and the repositories that work inside it."""
@@ -78,7 +95,16 @@ class UnitOfWork:
             return True
         return False
 
-    async def try_leader_lock(self, job: int) -> bool:
+    async def lock_known_person(self, channel: str, external_id: str) -> bool:
+        """``lock_person`` for the person of this channel identity, found and locked in one statement, before
+        anything of theirs is read: what is read after it is current. Returns whether a lock was taken:
+        False on SQLite (nothing to take, as for ``lock_person``) and for an identity nobody has yet."""
+        if self.dialect != "postgresql":
+            return False
+        found = await self.session.execute(_LOCK_KNOWN, {"channel": channel, "external_id": external_id})
+        return found.first() is not None
+
+    async def try_leader_lock(self, job: LeaderJob) -> bool:
         """True in the one process that should run a once-only job now (PostgreSQL); always True on SQLite."""
         if self.dialect != "postgresql":
             return True

@@ -107,14 +107,16 @@ class Engine:
                            send_now: Collection[str], done: dict[str, object], *, may_leave: bool) -> Outcome:
         """One attempt at ``handle``, in one transaction; raises ``LeaveTransaction`` to do work outside it."""
         async with self.db.transaction() as uow:
-            inbox_id = event.inbox_id
+            inbox_id, ref = event.inbox_id, event.person
+            # One person's events are handled one at a time across processes (PostgreSQL): a known person is
+            # locked first, found by their identity, so that everything read after it is current.
+            locked = await uow.lock_known_person(ref.channel, ref.external_id)
             # Whether the update was already handled (a redelivery, a replay after a crash, another process):
-            # then no second effect. Its row is locked first, unless the transaction holds the whole database
-            # already (SQLite): then its status is read with the person.
-            with_person = inbox_id is not None and uow.exclusive
+            # then no second effect. Where the person is locked, or the transaction holds the whole database
+            # (SQLite), its status is read with the person; otherwise its row is locked first.
+            with_person = inbox_id is not None and (locked or uow.exclusive)
             if inbox_id is not None and not with_person and not await uow.inbox.lock_pending(inbox_id):
                 return Outcome(handled_at=now)
-            ref = event.person
             # The person (if known), their conversation, and whether the sender is a registered advisor: one
             # statement. A registered advisor is not a young person: their commands, buttons and replies run the
             # handlers registered for advisors (flows/engine/advisor_turn.py). Looked up at every event: a
@@ -133,8 +135,9 @@ class Engine:
             if maybe_advisor and (agent := await advisor_of(uow, event, agent_id)) is not None:
                 return await self._for_advisor(AdvisorTurn(uow, self.world, event, agent, now), send_now)
             opened = found or await uow.conversations.create(ref.channel, ref.external_id, ref.chat_id, now)
-            if await uow.lock_person(opened.person.id):
-                # Another process may have changed them while we waited for the lock: read them again.
+            # Found without its lock (someone else created them a moment ago): lock, then read them again. A person
+            # created here needs none: nobody else sees them before the commit.
+            if found is not None and not locked and await uow.lock_person(found.person.id):
                 opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)
             person, conversation = opened.person, opened.conversation
             # Noted now, written with the step's own change of the profile if any (one UPDATE either way).

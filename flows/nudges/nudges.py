@@ -47,13 +47,12 @@ from flows.nudges.policy import ALL, APPOINTMENTS, NONE
 from flows.nudges.reminders import plan_message
 from flows.rules.quiet_hours import QuietHours
 from flows.rules.settings import NudgeSettings
-from storage.db import Database, UnitOfWork
+from storage.db import Database, LeaderJob, UnitOfWork
 from storage.outbox import NUDGE
 from storage.people import Person
 
 log = logging.getLogger(__name__)
 
-LEADER_JOB = 10  # advisory-lock number of the planning job (housekeeping is 9)
 KIND_NUDGE = "nudge"
 ONBOARDING, INACTIVE = "onboarding", "inactive"
 CATCH_UP = dt.timedelta(days=1)  # a rule whose time passed longer ago is not planned late (bot down, first start)
@@ -167,7 +166,7 @@ async def run_planning(db: Database, world: World) -> PlanningReport:
     after_id: int | None = 0
     while after_id is not None:
         async with db.transaction() as uow:
-            if not await uow.try_leader_lock(LEADER_JOB):
+            if not await uow.try_leader_lock(LeaderJob.NUDGES):
                 report.ran = False
                 return report
             if after_id == 0:

@@ -38,7 +38,7 @@ from flows.outcomes.reading import JOB, read_outcome
 from flows.profile.report_events import record_event
 from flows.rules.quiet_hours import QuietHours
 from nlu.safety import certain_danger, raises_alarm
-from storage.db import Database, UnitOfWork
+from storage.db import Database, LeaderJob, UnitOfWork
 from storage.outcomes import (
     ADVISOR,
     AFTER_APPOINTMENT,
@@ -53,7 +53,6 @@ from storage.report_events import OUTCOME, OUTCOME_ASKED
 
 log = logging.getLogger(__name__)
 
-LEADER_JOB = 11  # advisory-lock number of the planning (nudges are 10, housekeeping 9)
 KIND_OUTCOME = "outcome_question"
 HORIZON_DAYS = {THREE_MONTHS: 91, SIX_MONTHS: 182}
 AFTER_APPOINTMENT_DAYS = 30
@@ -166,7 +165,7 @@ async def _plan_pages(db: Database, world: World, candidates: Candidates, now: d
     planned, after_id = 0, 0
     while True:
         async with db.transaction() as uow:
-            if not await uow.try_leader_lock(LEADER_JOB):
+            if not await uow.try_leader_lock(LeaderJob.OUTCOME_QUESTIONS):
                 return None
             page = await candidates(uow, after_id)
             for person, horizon, key in page:

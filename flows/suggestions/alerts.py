@@ -26,13 +26,12 @@ from flows.outcomes.questions import run_outcome_questions
 from flows.rules.quiet_hours import QuietHours
 from flows.suggestions.live import cached_searches, fits, keep_found, live_offers, merged_offers, query_for
 from flows.suggestions.matching import SECTOR_IN, Profile, Request
-from storage.db import Database, UnitOfWork
+from storage.db import Database, LeaderJob, UnitOfWork
 from storage.outbox import NUDGE
 from storage.people import Person
 
 log = logging.getLogger(__name__)
 
-LEADER_JOB = 11  # advisory-lock number of this job (housekeeping 9, nudges 10)
 CHECK_EVERY = dt.timedelta(days=1)  # with the search cache: one search a day for the same criteria
 PAGE = 100
 KIND_ALERT = "offer_alert"
@@ -116,7 +115,7 @@ async def run_offer_alerts(db: Database, world: World) -> int:
     planned, after_id = 0, 0
     while True:
         async with db.transaction() as uow:
-            if not await uow.try_leader_lock(LEADER_JOB):
+            if not await uow.try_leader_lock(LeaderJob.OFFER_ALERTS):
                 return planned
             alerts = [(a.id, a.person_id, dict(a.criteria), a.sector, list(a.seen))
                       for a in await uow.offer_alerts.due(now - CHECK_EVERY, after_id=after_id, limit=PAGE)]

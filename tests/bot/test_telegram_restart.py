@@ -115,3 +115,28 @@ async def test_the_same_update_handled_twice_at_once_has_one_effect(db: Database
         row = await uow.inbox.get(inbox_id)
     assert conversation.token == 1, "the question was asked once, not twice"
     assert row is not None and row.status == DONE
+
+
+async def test_the_same_update_of_a_known_person_handled_twice_at_once_has_one_effect(db: Database) -> None:
+    """As above for someone already known, whose lock (PostgreSQL) is taken before anything of theirs is read:
+    the second handling waits for it, then reads the update done."""
+    from flows.engine.events import TEXT, Event, PersonRef
+    from tests.kit import make_harness
+
+    harness = make_harness(db)
+    chat = harness.chat("ines")
+    await chat.command("start")
+    await chat.press("D'accord")  # consent given: what she writes is logged, once per message
+    ines = PersonRef("test", "ines", "ines")
+    async with db.transaction() as uow:
+        inbox_id = await uow.inbox.record("telegram", 2, {"update_id": 2}, harness.clock.now())
+    event = Event(ines, TEXT, text="bonjour", key="tg:2", inbox_id=inbox_id)
+    outcomes = await asyncio.gather(harness.engine.handle(event), harness.engine.handle(event))
+    assert sorted(bool(o.outbox_ids) for o in outcomes) == [False, True]
+    async with db.transaction() as uow:
+        row = await uow.inbox.get(inbox_id)
+        person = await uow.people.find("test", "ines")
+        assert person is not None
+        logged = [m for m in await uow.messages.for_person(person.id) if m.text == "bonjour"]
+    assert row is not None and row.status == DONE
+    assert len(logged) == 1, "the message was handled once, not twice"

@@ -114,3 +114,40 @@ async def test_a_single_statement_is_committed_by_itself(db: Database) -> None:
     assert sorted(recorded) == [77, 78]
     async with db.transaction() as uow:  # seen by the next transaction: committed
         assert len(await uow.inbox.pending("telegram")) == 2
+
+
+@pytest.mark.postgres
+async def test_a_known_persons_update_is_read_in_two_statements_after_the_begin(pg_db: Database) -> None:
+    # Their lock taken by their identity, then the person, their conversation and the update's status in one
+    # statement: no row lock on the update, no second read after the lock (they were four round trips).
+    from flows.engine.events import COMMAND, Event, PersonRef
+    from tests.kit import make_harness
+
+    harness = make_harness(pg_db)
+    ines = PersonRef("test", "ines", "ines")
+    await harness.engine.handle(Event(ines, COMMAND, text="/start", command="start", key="tg:1"))
+    async with pg_db.transaction() as uow:
+        inbox_id = await uow.inbox.record("telegram", 2, {"update_id": 2}, NOW)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    storage.db.event.listen(pg_db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await harness.engine.handle(Event(ines, COMMAND, text="/aide", command="aide", key="tg:2", inbox_id=inbox_id))
+    finally:
+        storage.db.event.remove(pg_db.engine.sync_engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert "pg_advisory_xact_lock" in reads[0] and "FOR UPDATE" not in " ".join(statements)
+
+
+@pytest.mark.postgres
+async def test_a_once_only_job_running_does_not_stop_another(pg_db: Database) -> None:
+    # The outcome questions and the offer alerts shared a lock number: one running made the other skip its round.
+    for job in storage.db.LeaderJob:
+        async with pg_db.transaction() as running, pg_db.transaction() as other_process:
+            assert await running.try_leader_lock(job)
+            assert not await other_process.try_leader_lock(job)
+            assert all([await other_process.try_leader_lock(j) for j in storage.db.LeaderJob if j != job])
