@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+PROCESS_NAME = "TREMPLIN_PROCESS"  # set by `tremplin serve` for each child ("worker 2", "desk"): said on each line
+
 
 class CurrentStderr:
     """The process's stderr as it is when a line is written: a command run inside another program (a test's
@@ -30,15 +32,16 @@ def setup_logging(level: str, *, file: Path | None = None, json_lines: bool = Fa
     ``tremplin chat`` logs to a file: in a terminal, stderr is the screen of the conversation.
     """
     stream = _private_log(file) if file is not None else CurrentStderr()
+    process = os.environ.get(PROCESS_NAME)
     logging.basicConfig(
         level=getattr(logging, level),
         stream=stream,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {f'[{process}] ' if process else ''}%(name)s: %(message)s",
         force=True,
     )
     if json_lines:
         for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
+            handler.setFormatter(JsonFormatter(process))
     # httpx logs every request URL at INFO, and Telegram URLs carry the bot token.
     # Alembic says "Context impl SQLiteImpl" at every start; `tremplin db upgrade` reports what it did.
     for noisy in ("httpx", "httpcore", "telegram.ext.Application", "apscheduler", "aiosqlite", "asyncio", "alembic"):
@@ -53,8 +56,13 @@ def setup_logging(level: str, *, file: Path | None = None, json_lines: bool = Fa
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, process id, and the exception
-    (type and traceback) when there is one. The same rules hold: no message text, name or secret."""
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, process id (and its name under
+    `tremplin serve`), and the exception (type and traceback) when there is one. The same rules hold: no
+    message text, name or secret."""
+
+    def __init__(self, process: str | None = None) -> None:
+        super().__init__()
+        self.process = process
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -64,6 +72,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "pid": record.process,
         }
+        if self.process:
+            entry["process"] = self.process
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

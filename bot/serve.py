@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import AppConfig
+from bot.logs import PROCESS_NAME
 
 log = logging.getLogger(__name__)
 INHERITED_SOCKETS = "TREMPLIN_WEBHOOK_FDS"  # comma-separated file descriptors of the shared webhook socket
@@ -255,10 +256,13 @@ def children(cfg: AppConfig, stack: Plan, *, sockets: list[socket.socket], metri
     worker_env = {**env, INHERITED_SOCKETS: ",".join(map(str, fds))} if fds else env
     if stack.webhook is not None:  # what /healthz and the logs say, the port actually listened on
         worker_env["TREMPLIN_TELEGRAM__WEBHOOK_PORT"] = str(sockets[0].getsockname()[1])
-    found = [Child(f"worker {n}", tremplin_argv("run"), worker_env, fds) for n in range(1, stack.workers + 1)]
+    # Each child names itself on its log lines (bot/logs.py), as the supervisor's own lines name it.
+    found = [Child(f"worker {n}", tremplin_argv("run"), {**worker_env, PROCESS_NAME: f"worker {n}"}, fds)
+             for n in range(1, stack.workers + 1)]
     if stack.desk is not None:
         host, port = stack.desk
-        found.append(Child("desk", tremplin_argv("web", "--host", host, "--port", str(port)), env))
+        found.append(Child("desk", tremplin_argv("web", "--host", host, "--port", str(port)),
+                           {**env, PROCESS_NAME: "desk"}))
     return found
 
 

@@ -108,7 +108,6 @@ WORDS_FOR_ADVISORS = {
     "looking": "en recherche",
     "other": "autre situation",
 }
-assert set(THANKS) == set(CATEGORIES) == set(WORDS_FOR_ADVISORS) == set(LABELS)
 
 
 def question_buttons(row_id: int) -> list[ActionButton]:

@@ -182,3 +182,14 @@ def test_json_logs_one_object_a_line_secrets_masked(restored_logging: None, monk
     assert first["message"] == "delivery failed for [secret]" and first["pid"] == os.getpid()
     assert first["time"].endswith("+00:00")
     assert second["message"] == "handling failed" and "ValueError: boom" in second["exception"]
+
+
+def test_a_child_of_serve_names_itself_in_json_lines(restored_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TREMPLIN_PROCESS", "worker 2")
+    setup_logging("INFO", json_lines=True)
+    buffer = io.StringIO()
+    for handler in logging.getLogger().handlers:
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(buffer)
+    logging.getLogger("bot.test").info("started")
+    assert json.loads(buffer.getvalue())["process"] == "worker 2"

@@ -98,6 +98,8 @@ async def test_serve_runs_two_workers_and_the_desk_restarts_a_killed_worker_and_
             code = serve.wait(60)
     assert code == 0, log.read_text()
     assert "SIGTERM: stopping 3 processes" in log.read_text()
+    # Each child names itself on its lines: who said what is read in the one log of the stack.
+    assert all(f" [{name}] " in log.read_text() for name in ("worker 1", "worker 2", "desk")), log.read_text()
     left = [pid for pid in seen if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert left == [], log.read_text()
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.housekeeping import run_housekeeping
 from flows.handoff.summary import for_telegram, gather
+from flows.outcomes import questions
 from flows.outcomes.questions import record_by_advisor, run_outcome_questions
 from flows.outcomes.reading import JOB, read_outcome
 from flows.profile.report_events import record_event
@@ -282,3 +283,9 @@ async def test_the_advisors_summary_says_the_latest_answer(harness: Harness) -> 
                                           now=NOW + dt.timedelta(hours=1))
         text = for_telegram(await gather(uow, harness.world, person, handoff, NOW + dt.timedelta(hours=1)))
     assert "Dernière nouvelle de sa situation : alternance (apprentissage ou contrat de professionnalisation)" in text
+
+
+def test_every_situation_has_its_label_thanks_and_words_for_the_advisors() -> None:
+    # A category added to one table and not the others would fail only when someone answers with it.
+    categories = set(questions.CATEGORIES)
+    assert set(questions.LABELS) == set(questions.THANKS) == set(questions.WORDS_FOR_ADVISORS) == categories
