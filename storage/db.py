@@ -95,14 +95,13 @@ class UnitOfWork:
             return True
         return False
 
-    async def lock_known_person(self, channel: str, external_id: str) -> bool:
+    async def lock_known_person(self, channel: str, external_id: str) -> int | None:
         """``lock_person`` for the person of this channel identity, found and locked in one statement, before
-        anything of theirs is read: what is read after it is current. Returns whether a lock was taken:
-        False on SQLite (nothing to take, as for ``lock_person``) and for an identity nobody has yet."""
+        anything of theirs is read: what is read after it is current. Returns the id locked: None on SQLite
+        (nothing to take, as for ``lock_person``) and for an identity nobody has yet."""
         if self.dialect != "postgresql":
-            return False
-        found = await self.session.execute(_LOCK_KNOWN, {"channel": channel, "external_id": external_id})
-        return found.first() is not None
+            return None
+        return await self.session.scalar(_LOCK_KNOWN, {"channel": channel, "external_id": external_id})
 
     async def try_leader_lock(self, job: LeaderJob) -> bool:
         """True in the one process that should run a once-only job now (PostgreSQL); always True on SQLite."""

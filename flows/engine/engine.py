@@ -114,7 +114,7 @@ class Engine:
             # Whether the update was already handled (a redelivery, a replay after a crash, another process):
             # then no second effect. Where the person is locked, or the transaction holds the whole database
             # (SQLite), its status is read with the person; otherwise its row is locked first.
-            with_person = inbox_id is not None and (locked or uow.exclusive)
+            with_person = inbox_id is not None and (locked is not None or uow.exclusive)
             if inbox_id is not None and not with_person and not await uow.inbox.lock_pending(inbox_id):
                 return Outcome(handled_at=now)
             # The person (if known), their conversation, and whether the sender is a registered advisor: one
@@ -135,9 +135,11 @@ class Engine:
             if maybe_advisor and (agent := await advisor_of(uow, event, agent_id)) is not None:
                 return await self._for_advisor(AdvisorTurn(uow, self.world, event, agent, now), send_now)
             opened = found or await uow.conversations.create(ref.channel, ref.external_id, ref.chat_id, now)
-            # Found without its lock (someone else created them a moment ago): lock, then read them again. A person
-            # created here needs none: nobody else sees them before the commit.
-            if found is not None and not locked and await uow.lock_person(found.person.id):
+            # Found without their lock (another process made them since the lock was taken): lock, then read them,
+            # and the update's status, again. A person created here needs none: nobody sees them before the commit.
+            if found is not None and found.person.id != locked and await uow.lock_person(found.person.id):
+                if with_person and inbox_id is not None and not await uow.inbox.lock_pending(inbox_id):
+                    return Outcome(handled_at=now)
                 opened = await uow.conversations.open(ref.channel, ref.external_id, ref.chat_id, now)
             person, conversation = opened.person, opened.conversation
             # Noted now, written with the step's own change of the profile if any (one UPDATE either way).

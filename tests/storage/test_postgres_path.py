@@ -151,3 +151,37 @@ async def test_a_once_only_job_running_does_not_stop_another(pg_db: Database) ->
             assert await running.try_leader_lock(job)
             assert not await other_process.try_leader_lock(job)
             assert all([await other_process.try_leader_lock(j) for j in storage.db.LeaderJob if j != job])
+
+
+@pytest.mark.postgres
+async def test_someone_found_other_than_the_one_locked_is_locked_and_read_again(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Erased and made again by another process between the lock and the read (another id): their own lock is
+    # taken, then they and the update's status are read again.
+    from flows.engine.events import COMMAND, Event, PersonRef
+    from tests.kit import make_harness
+
+    harness = make_harness(pg_db)
+    ines = PersonRef("test", "ines", "ines")
+    await harness.engine.handle(Event(ines, COMMAND, text="/start", command="start", key="tg:1"))
+    async with pg_db.transaction() as uow:
+        inbox_id = await uow.inbox.record("telegram", 2, {"update_id": 2}, NOW)
+        ines_id = (await uow.people.find("test", "ines")).id  # type: ignore[union-attr]
+
+    async def someone_else(_uow: object, _channel: str, _external_id: str) -> int:
+        return -1
+
+    locked: list[int] = []
+    lock_person = storage.db.UnitOfWork.lock_person
+
+    async def spied(uow: storage.db.UnitOfWork, person_id: int) -> bool:
+        locked.append(person_id)
+        return await lock_person(uow, person_id)
+
+    monkeypatch.setattr(storage.db.UnitOfWork, "lock_known_person", someone_else)
+    monkeypatch.setattr(storage.db.UnitOfWork, "lock_person", spied)
+    event = Event(ines, COMMAND, text="/aide", command="aide", key="tg:2", inbox_id=inbox_id)
+    assert (await harness.engine.handle(event)).outbox_ids
+    assert locked == [ines_id]
+    assert not (await harness.engine.handle(event)).outbox_ids  # done: not a second time
