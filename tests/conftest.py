@@ -61,10 +61,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def data_key() -> Iterator[str]:
-    """A throwaway encryption key for the whole run (never a real one)."""
+    """A throwaway encryption key for the whole run (never a real one), also as TREMPLIN_DATA_KEY for the commands
+    run in-process: without it the first of them, whichever it is, made keys/data.key in the checkout and said so
+    on its output (a test reading that output failed or not depending on the order the tests ran in). A test of
+    the key's absence removes it (monkeypatch.delenv); the commands run as processes get only what a test gives
+    them (tests/bot/test_cli.py::run)."""
     key = crypto.new_key()
     crypto.use_keys(key)
+    previous = os.environ.get("TREMPLIN_DATA_KEY")
+    os.environ["TREMPLIN_DATA_KEY"] = key
     yield key
+    if previous is None:
+        os.environ.pop("TREMPLIN_DATA_KEY", None)
+    else:
+        os.environ["TREMPLIN_DATA_KEY"] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -88,7 +88,10 @@ async def test_a_database_made_readable_by_others_before_is_made_private_at_star
 
 
 @pytest.mark.usefixtures("permissive_umask")
-async def test_the_local_key_is_made_apart_from_the_data_and_private(tmp_path: Path) -> None:
+async def test_the_local_key_is_made_apart_from_the_data_and_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TREMPLIN_DATA_KEY")  # the embedded default: no key given, one is made
     cfg = load_settings(root=tmp_path)
     await install_keys(cfg, migrate=True)
     assert LOCAL_KEY_FILE.parts[0] != "var" and not (tmp_path / OLD_LOCAL_KEY_FILE).exists()
@@ -100,8 +103,9 @@ async def test_the_local_key_is_made_apart_from_the_data_and_private(tmp_path: P
 
 
 async def test_a_key_in_the_old_place_is_moved_once_with_one_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("TREMPLIN_DATA_KEY")  # the embedded default: the key is read from its file
     old = tmp_path / OLD_LOCAL_KEY_FILE
     old.parent.mkdir()
     old.write_text(key := crypto.new_key())

@@ -68,13 +68,15 @@ async def test_a_failing_update_is_retried_then_set_aside_kindly(fake: FakeTeleg
         # older than ``retry_after``) must not make one more on a loaded machine, so ``retry_after`` stays long.
         update_id = fake.send_text(INES, "boum")
 
-        async def status() -> tuple[str, int]:
+        async def status() -> tuple[str, int] | None:
             async with channel.db.transaction() as uow:
-                row = (await uow.session.scalars(select(InboxUpdate).where(InboxUpdate.update_id == update_id))).one()
-                return row.status, row.attempts
+                row = (await uow.session.scalars(select(InboxUpdate).where(InboxUpdate.update_id == update_id))
+                       ).one_or_none()
+                return None if row is None else (row.status, row.attempts)
 
-        await fake.wait(lambda: channel._in_hand == set() and fake.calls_to("getUpdates"))
-        for _ in range(100):
+        # Not recorded yet, or in hand: the first attempt is awaited (the wait above could end before the update
+        # was even fetched, and the row was then looked for too soon).
+        for _ in range(500):
             if await status() == (PENDING, 1):
                 break
             await asyncio.sleep(0.02)
