@@ -162,13 +162,19 @@ async def test_probe_says_a_read_only_postgresql_database_is_not_writable(pg_db:
 # --- Logs as JSON lines ----------------------------------------------------------------------------------
 
 
-def test_json_logs_one_object_a_line_secrets_masked(restored_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEBHOOK_SECRET", "very-secret-value")
+def _json_lines() -> io.StringIO:
+    """The process's logging as JSON lines (``logging.format: json``), written to the buffer returned."""
     setup_logging("INFO", json_lines=True)
     buffer = io.StringIO()
     for handler in logging.getLogger().handlers:
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(buffer)
+    return buffer
+
+
+def test_json_logs_one_object_a_line_secrets_masked(restored_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", "very-secret-value")
+    buffer = _json_lines()
     log = logging.getLogger("bot.test")
     log.warning("delivery failed for %s", "very-secret-value")
     try:
@@ -186,10 +192,6 @@ def test_json_logs_one_object_a_line_secrets_masked(restored_logging: None, monk
 
 def test_a_child_of_serve_names_itself_in_json_lines(restored_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TREMPLIN_PROCESS", "worker 2")
-    setup_logging("INFO", json_lines=True)
-    buffer = io.StringIO()
-    for handler in logging.getLogger().handlers:
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(buffer)
+    buffer = _json_lines()
     logging.getLogger("bot.test").info("started")
     assert json.loads(buffer.getvalue())["process"] == "worker 2"
