@@ -104,13 +104,7 @@ class BenchTelegram(FakeTelegram):
         def forward() -> None:
             target = urlsplit(url)
             connection: http.client.HTTPConnection | None = None
-            while True:
-                with self._condition:
-                    while not self._updates and not self._stopped:
-                        self._condition.wait(0.5)
-                    if self._stopped:
-                        return
-                    update = self._updates.pop(0)
+            while (update := self.next_update(take=True)) is not None:
                 body = json.dumps(update).encode()
                 try:
                     connection = connection or http.client.HTTPConnection(target.hostname, target.port, timeout=30)

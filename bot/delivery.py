@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.group_commit import GroupCommit
 from bot.metrics import DELIVERIES_FAILED
 from flows.engine.events import Reply
 from flows.engine.turn import payload_reply
@@ -113,9 +114,7 @@ class Delivery:
         # its commit); the periodic tick only picks them up if that process did not.
         self.fresh_grace = fresh_grace
         self._slots = asyncio.Semaphore(concurrency)
-        # Results waiting to be recorded, and the task writing them (see _record).
-        self._unrecorded: list[tuple[list[_Result], asyncio.Future[None]]] = []
-        self._recorder: asyncio.Task[None] | None = None
+        self._recording = GroupCommit(self._write_groups, name="delivery-record")  # see _record
 
     @property
     def channels(self) -> frozenset[str]:
@@ -250,25 +249,11 @@ class Delivery:
         of them: under load, one transaction records what many chats sent (a "group commit"). A message
         sent but not yet recorded when the process dies is released and sent once more, as before.
         """
-        done = asyncio.get_running_loop().create_future()
-        self._unrecorded.append((results, done))
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_waiting(), name="delivery-record")
-        await done
+        await self._recording.submit(results)
 
-    async def _record_waiting(self) -> None:
-        while self._unrecorded:
-            batch, self._unrecorded = self._unrecorded, []
-            try:
-                await self._write_results([result for results, _ in batch for result in results])
-            except Exception as error:  # each caller hears of it, as if it had written alone
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+    async def _write_groups(self, groups: list[list[_Result]]) -> list[None]:
+        await self._write_results([result for results in groups for result in results])
+        return [None] * len(groups)
 
     async def _write_results(self, results: list[_Result]) -> None:
         now = self.clock.now()

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.delivery import Delivery
+from bot.group_commit import GroupCommit
 from bot.metrics import HANDLING_SECONDS, UPDATES_HANDLED, UPDATES_RECEIVED
 from bot.telegram_sender import TelegramSender
 from bot.telegram_updates import ForEngine, NotPrivate, chat_of, translate
@@ -74,9 +75,7 @@ class TelegramChannel:
         self._left: dict[int, float] = {}  # groups just left, so that a burst of updates gets one goodbye
         self._recent: dict[str, deque[float]] = {}  # when each chat's latest updates were taken (monotonic)
         self._told_too_fast: dict[str, float] = {}
-        # Updates waiting to be recorded with their callers, and the task recording them (see receive).
-        self._unrecorded: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
-        self._recorder: asyncio.Task[None] | None = None
+        self._recording = GroupCommit(self._record, name="telegram-inbox-record")  # see receive
 
     # --- Receiving ----------------------------------------------------------------------------
 
@@ -88,25 +87,8 @@ class TelegramChannel:
         requests at once). Nothing about a group or channel is kept: only its update id, to recognise a
         redelivery.
         """
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._unrecorded.append((list(updates), done))
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_waiting(), name="telegram-inbox-record")
-        return await done
-
-    async def _record_waiting(self) -> None:
-        while self._unrecorded:
-            batch, self._unrecorded = self._unrecorded, []
-            try:
-                counts = await self._record([updates for updates, _ in batch])
-            except Exception as error:  # each caller hears of it (the webhook answers 500: Telegram sends again)
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-            else:
-                for (_, done), count in zip(batch, counts, strict=True):
-                    if not done.done():
-                        done.set_result(count)
+        # A failed write reaches each caller: the webhook answers 500, and Telegram sends again.
+        return await self._recording.submit(list(updates))
 
     async def _record(self, batches: list[list[dict[str, Any]]]) -> list[int]:
         """Record these callers' updates in one statement, queue the new ones; how many were new for each."""

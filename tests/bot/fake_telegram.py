@@ -164,6 +164,15 @@ class FakeTelegram:
         self._thread.start()
         return self
 
+    def next_update(self, *, take: bool) -> dict[str, Any] | None:
+        """The oldest update queued for a webhook, once there is one (``take``: off the queue); None once stopped."""
+        with self._condition:
+            while not self._updates and not self._stopped:
+                self._condition.wait(0.5)
+            if self._stopped:
+                return None
+            return self._updates.pop(0) if take else self._updates[0]
+
     def post_updates_to(self, urls: list[str], secret: str) -> None:
         """Webhook mode, as Telegram does it behind a load balancer: every queued update is POSTed, in order,
         to one of ``urls`` in turn (with the secret header), and again, to the next one, until one answers 200.
@@ -172,13 +181,7 @@ class FakeTelegram:
 
         def forward() -> None:
             turn = itertools.count()
-            while True:
-                with self._condition:
-                    while not self._updates and not self._stopped:
-                        self._condition.wait(0.5)
-                    if self._stopped:
-                        return
-                    update = self._updates[0]
+            while (update := self.next_update(take=False)) is not None:
                 targets = list(self.webhook_targets)
                 target = targets[next(turn) % len(targets)]
                 request = urllib.request.Request(target, data=json.dumps(update).encode(), method="POST", headers={
